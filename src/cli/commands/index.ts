@@ -1,0 +1,8 @@
+import type { Command } from '../command.js';
+import { convertCommand } from './convert.js';
+import { diffCommand } from './diff.js';
+import { mergeCommand } from './merge.js';
+import { validateCommand } from './validate.js';
+
+/** Every subcommand `seccompctl` lists; only commands that work belong here. */
+export const COMMANDS: readonly Command[] = [validateCommand, mergeCommand, diffCommand, convertCommand];
