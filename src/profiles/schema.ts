@@ -189,7 +189,8 @@ export const ProfileBindingSpecSchema = Type.Object(
 export const ProfileRecordingSpecSchema = Type.Object(
   {
     kind: stringEnum(['SeccompProfile'] as const, 'kind of profile to record'),
-    recorder: stringEnum(['bpf', 'logs'] as const, 'how syscalls are captured'),
+    // `hook` is the seeds' OCI-hook recorder; containerd runs no OCI hooks, so it records through the eBPF recorder.
+    recorder: stringEnum(['bpf', 'logs', 'hook'] as const, 'how syscalls are captured (hook records like bpf)'),
     podSelector: LabelSelectorSchema,
     containers: Type.Optional(
       Type.Array(Type.String({ pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63 }), {
