@@ -13,7 +13,10 @@ export async function readTextFile(path: string, cwd: string): Promise<string> {
     try {
       const { size } = await handle.stat();
       if (size > MAX_DOCUMENT_BYTES) {
-        throw new AppError('ERR_INPUT_READ', `${path}: file is ${size} bytes; profiles are limited to ${MAX_DOCUMENT_BYTES} bytes`);
+        throw new AppError(
+          'ERR_INPUT_READ',
+          `${path}: file is ${size} bytes; profiles are limited to ${MAX_DOCUMENT_BYTES} bytes`,
+        );
       }
       bytes = await readFile(handle);
     } finally {
@@ -22,7 +25,14 @@ export async function readTextFile(path: string, cwd: string): Promise<string> {
   } catch (e) {
     if (e instanceof AppError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
+    const reason =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'is a directory'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : (e as Error).message;
     throw new AppError('ERR_INPUT_READ', `${path}: cannot read: ${reason}`, { cause: e });
   }
   return decodeText(bytes, path);

@@ -11,7 +11,10 @@ import { readTextFile, writeFileAtomic } from './files.js';
 export type Format = 'cr' | 'raw';
 
 /** node:util parseArgs with its errors turned into usage errors (exit 2). */
-export function parseCommandArgs<O extends NonNullable<ParseArgsConfig['options']>>(args: readonly string[], options: O) {
+export function parseCommandArgs<O extends NonNullable<ParseArgsConfig['options']>>(
+  args: readonly string[],
+  options: O,
+) {
   try {
     return parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>({
       args: [...args],
@@ -31,7 +34,11 @@ export function parseFormat(value: string | undefined, flag: string): Format | u
 }
 
 /** The output format: explicit flag, else the output file's extension, else the fallback. */
-export function outputFormat(explicit: Format | undefined, out: string | undefined, fallback: Format): Format {
+export function outputFormat(
+  explicit: Format | undefined,
+  out: string | undefined,
+  fallback: Format,
+): Format {
   if (explicit !== undefined) return explicit;
   if (out !== undefined && /\.json$/i.test(out)) return 'raw';
   if (out !== undefined && /\.ya?ml$/i.test(out)) return 'cr';
@@ -54,7 +61,12 @@ export async function loadBases(paths: readonly string[], io: CliIo): Promise<Ba
   return (name) => byName.get(name);
 }
 
-export async function emitProfile(profile: SeccompProfile, format: Format, out: string | undefined, io: CliIo) {
+export async function emitProfile(
+  profile: SeccompProfile,
+  format: Format,
+  out: string | undefined,
+  io: CliIo,
+) {
   const text = renderProfile(profile, format);
   if (out === undefined) io.stdout.write(text);
   else await writeFileAtomic(out, text, io.cwd);

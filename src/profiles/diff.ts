@@ -46,7 +46,9 @@ export function diffSpecs(a: SeccompProfileSpec, b: SeccompProfileSpec): Profile
     else if (!sameRules(from, to)) changed.push({ name, from, to });
   }
   return {
-    ...(ca.defaultAction !== cb.defaultAction ? { defaultAction: { from: ca.defaultAction, to: cb.defaultAction } } : {}),
+    ...(ca.defaultAction !== cb.defaultAction
+      ? { defaultAction: { from: ca.defaultAction, to: cb.defaultAction } }
+      : {}),
     ...(ca.baseProfileName !== cb.baseProfileName
       ? { baseProfileName: { from: ca.baseProfileName, to: cb.baseProfileName } }
       : {}),
@@ -70,7 +72,10 @@ export function isEmptyDiff(d: ProfileDiff): boolean {
 
 function describeRule(rule: NameRule): string {
   const errno = rule.errnoRet !== undefined ? `(${rule.errnoRet})` : '';
-  const args = (rule.args ?? []).map((a) => `arg${a.index} ${a.op.replace('SCMP_CMP_', '')} ${a.value ?? 0}${a.valueTwo !== undefined ? `/${a.valueTwo}` : ''}`);
+  const args = (rule.args ?? []).map(
+    (a) =>
+      `arg${a.index} ${a.op.replace('SCMP_CMP_', '')} ${a.value ?? 0}${a.valueTwo !== undefined ? `/${a.valueTwo}` : ''}`,
+  );
   return `${rule.action}${errno}${args.length > 0 ? ` if ${args.join(' && ')}` : ''}`;
 }
 

@@ -36,7 +36,10 @@ function parseError(source: string, message: string): DocumentError {
 /** Decodes file bytes as UTF-8 text, refusing binary data and oversized input with a reason. */
 export function decodeText(bytes: Uint8Array, source: string): string {
   if (bytes.length > MAX_DOCUMENT_BYTES) {
-    throw parseError(source, `file is ${bytes.length} bytes; profiles are limited to ${MAX_DOCUMENT_BYTES} bytes`);
+    throw parseError(
+      source,
+      `file is ${bytes.length} bytes; profiles are limited to ${MAX_DOCUMENT_BYTES} bytes`,
+    );
   }
   if (bytes.includes(0)) throw parseError(source, 'binary data (NUL byte); expected YAML or JSON text');
   try {
@@ -93,7 +96,10 @@ export function checkDocument(value: unknown): CheckedDocument {
   }
   if (value['kind'] === undefined && value['apiVersion'] === undefined && 'defaultAction' in value) {
     const result = validateRawProfile(value);
-    return { result, ...(result.errors.length === 0 ? { document: { kind: 'raw', value: value as RawSeccompProfile } } : {}) };
+    return {
+      result,
+      ...(result.errors.length === 0 ? { document: { kind: 'raw', value: value as RawSeccompProfile } } : {}),
+    };
   }
   const validators = {
     SeccompProfile: validateSeccompProfile,
@@ -146,7 +152,11 @@ export function parseProfileText(text: string, source: string, name = 'profile')
     } catch (e) {
       throw new DocumentError('ERR_INVALID_PROFILE', source, [{ path: '', message: (e as Error).message }]);
     }
-    return { format: 'raw', profile: seccompProfileResource({ name }, spec), warnings: checked.result.warnings };
+    return {
+      format: 'raw',
+      profile: seccompProfileResource({ name }, spec),
+      warnings: checked.result.warnings,
+    };
   }
   if (doc.kind !== 'SeccompProfile') {
     throw new DocumentError('ERR_INVALID_PROFILE', source, [

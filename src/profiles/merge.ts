@@ -4,14 +4,20 @@ import { groupRules, isConditional, type NameRule, rulesByName, unionRules } fro
 import { ARCHITECTURES, FLAGS } from './schema.js';
 import type { SeccompProfileSpec } from './types.js';
 
-function unionOrdered<T extends string>(order: readonly T[], lists: ReadonlyArray<readonly T[] | undefined>): T[] | undefined {
+function unionOrdered<T extends string>(
+  order: readonly T[],
+  lists: ReadonlyArray<readonly T[] | undefined>,
+): T[] | undefined {
   if (lists.every((l) => l === undefined)) return undefined;
   const present = new Set(lists.flatMap((l) => l ?? []));
   return order.filter((v) => present.has(v));
 }
 
 /** An unconditional rule that says what the default says adds nothing: calls it misses fall to the default anyway. */
-function withoutDefault(rules: readonly NameRule[], defaultAction: SeccompProfileSpec['defaultAction']): NameRule[] {
+function withoutDefault(
+  rules: readonly NameRule[],
+  defaultAction: SeccompProfileSpec['defaultAction'],
+): NameRule[] {
   return rules.filter((r) => isConditional(r) || r.action !== defaultAction || r.errnoRet !== undefined);
 }
 
@@ -40,8 +46,14 @@ export function mergeSpecs(specs: readonly SeccompProfileSpec[]): SeccompProfile
     if (rules.length > 0) merged.set(name, rules);
   }
   const syscalls = groupRules(merged);
-  const architectures = unionOrdered(ARCHITECTURES, specs.map((s) => s.architectures));
-  const flags = unionOrdered(FLAGS, specs.map((s) => s.flags));
+  const architectures = unionOrdered(
+    ARCHITECTURES,
+    specs.map((s) => s.architectures),
+  );
+  const flags = unionOrdered(
+    FLAGS,
+    specs.map((s) => s.flags),
+  );
   return {
     ...(first.baseProfileName !== undefined ? { baseProfileName: first.baseProfileName } : {}),
     defaultAction,

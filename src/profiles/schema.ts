@@ -63,7 +63,14 @@ export const OPERATORS = [
   'SCMP_CMP_MASKED_EQ',
 ] as const;
 
-export const PROFILE_STATES = ['Pending', 'InProgress', 'Installed', 'Terminating', 'Error', 'Partial'] as const;
+export const PROFILE_STATES = [
+  'Pending',
+  'InProgress',
+  'Installed',
+  'Terminating',
+  'Error',
+  'Partial',
+] as const;
 
 /** Kubernetes object names that become file names: DNS-1123 subdomain, so no `/`, `..` or upper case. */
 export const DNS1123_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
@@ -180,7 +187,10 @@ export const ProfileBindingSpecSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
-    image: Type.String({ minLength: 1, description: 'image reference, or "*" for every container no other binding matched' }),
+    image: Type.String({
+      minLength: 1,
+      description: 'image reference, or "*" for every container no other binding matched',
+    }),
     podSelector: Type.Optional(LabelSelectorSchema),
   },
   { additionalProperties: false },
@@ -190,7 +200,10 @@ export const ProfileRecordingSpecSchema = Type.Object(
   {
     kind: stringEnum(['SeccompProfile'] as const, 'kind of profile to record'),
     // `hook` is the seeds' OCI-hook recorder; containerd runs no OCI hooks, so it records through the eBPF recorder.
-    recorder: stringEnum(['bpf', 'logs', 'hook'] as const, 'how syscalls are captured (hook records like bpf)'),
+    recorder: stringEnum(
+      ['bpf', 'logs', 'hook'] as const,
+      'how syscalls are captured (hook records like bpf)',
+    ),
     podSelector: LabelSelectorSchema,
     containers: Type.Optional(
       Type.Array(Type.String({ pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63 }), {
@@ -205,12 +218,19 @@ export const ProfileRecordingSpecSchema = Type.Object(
 
 const MetadataSchema = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 253, pattern: DNS1123_SUBDOMAIN }),
-  namespace: Type.Optional(Type.String({ minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' })),
+  namespace: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' }),
+  ),
   labels: Type.Optional(Type.Record(Type.String(), Type.String())),
   annotations: Type.Optional(Type.Record(Type.String(), Type.String())),
 });
 
-function resource<S extends TSchema, T extends TSchema>(apiVersion: string, kind: string, spec: S, status: T) {
+function resource<S extends TSchema, T extends TSchema>(
+  apiVersion: string,
+  kind: string,
+  spec: S,
+  status: T,
+) {
   return Type.Object({
     apiVersion: Type.Unsafe<string>({ type: 'string', enum: [apiVersion] }),
     kind: Type.Unsafe<string>({ type: 'string', enum: [kind] }),

@@ -72,7 +72,10 @@ function toIssue(err: ErrorObject): Issue {
     case 'enum':
       return { path, message: `must be one of ${(params['allowedValues'] as unknown[]).join(', ')}` };
     case 'pattern':
-      return { path, message: PATTERN_TEXT[String(params['pattern'])] ?? `must match ${String(params['pattern'])}` };
+      return {
+        path,
+        message: PATTERN_TEXT[String(params['pattern'])] ?? `must match ${String(params['pattern'])}`,
+      };
     default:
       return { path, message: err.message ?? `fails ${err.keyword}` };
   }

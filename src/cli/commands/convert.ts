@@ -2,7 +2,14 @@ import { UsageError } from '../../errors.js';
 import { resolveBase } from '../../profiles/base.js';
 import { seccompProfileResource } from '../../profiles/convert.js';
 import { type Command, EXIT_OK } from '../command.js';
-import { emitProfile, loadBases, loadProfile, outputFormat, parseCommandArgs, parseFormat } from '../profile-inputs.js';
+import {
+  emitProfile,
+  loadBases,
+  loadProfile,
+  outputFormat,
+  parseCommandArgs,
+  parseFormat,
+} from '../profile-inputs.js';
 
 export const convertCommand: Command = {
   name: 'convert',
@@ -29,7 +36,11 @@ Exit codes: 0 ok, 1 invalid input, 2 usage error.`,
     });
     if (positionals.length !== 1) throw new UsageError('convert needs exactly one FILE');
     const input = await loadProfile(positionals[0]!, io);
-    const to = outputFormat(parseFormat(values.to, '--to'), values.output, input.format === 'cr' ? 'raw' : 'cr');
+    const to = outputFormat(
+      parseFormat(values.to, '--to'),
+      values.output,
+      input.format === 'cr' ? 'raw' : 'cr',
+    );
     let profile = input.profile;
     if (values.name !== undefined || values.namespace !== undefined) {
       const meta = profile.metadata;
@@ -43,7 +54,9 @@ Exit codes: 0 ok, 1 invalid input, 2 usage error.`,
       );
     }
     if (to === 'raw' && profile.spec.baseProfileName !== undefined && (values.base ?? []).length > 0) {
-      const spec = resolveBase(profile.spec, await loadBases(values.base ?? [], io), { self: profile.metadata.name });
+      const spec = resolveBase(profile.spec, await loadBases(values.base ?? [], io), {
+        self: profile.metadata.name,
+      });
       profile = { ...profile, spec };
     }
     await emitProfile(profile, to, values.output, io);

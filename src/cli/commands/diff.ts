@@ -28,14 +28,17 @@ Exit codes: 0 compared, ${EXIT_DIFFERENT} different (with --exit-code), 1 invali
     const [a, b] = [await loadProfile(positionals[0]!, io), await loadProfile(positionals[1]!, io)];
     const bases = await loadBases(values.base ?? [], io);
     const resolve = (p: typeof a) =>
-      p.profile.spec.baseProfileName === undefined ? p.profile.spec : resolveBase(p.profile.spec, bases, { self: p.profile.metadata.name });
+      p.profile.spec.baseProfileName === undefined
+        ? p.profile.spec
+        : resolveBase(p.profile.spec, bases, { self: p.profile.metadata.name });
     const [sa, sb] = [resolve(a), resolve(b)];
     const d = diffSpecs(sa, sb);
     if (isEmptyDiff(d)) {
       io.stdout.write('no differences\n');
       return EXIT_OK;
     }
-    for (const line of formatDiff(d, { from: sa.defaultAction, to: sb.defaultAction })) io.stdout.write(`${line}\n`);
+    for (const line of formatDiff(d, { from: sa.defaultAction, to: sb.defaultAction }))
+      io.stdout.write(`${line}\n`);
     return values['exit-code'] ? EXIT_DIFFERENT : EXIT_OK;
   },
 };

@@ -4,7 +4,14 @@ import { seccompProfileResource } from '../../profiles/convert.js';
 import { diffSpecs, formatDiff } from '../../profiles/diff.js';
 import { isSuperset, mergeSpecs } from '../../profiles/merge.js';
 import { type Command, EXIT_INVALID, EXIT_OK } from '../command.js';
-import { emitProfile, loadBases, loadProfile, outputFormat, parseCommandArgs, parseFormat } from '../profile-inputs.js';
+import {
+  emitProfile,
+  loadBases,
+  loadProfile,
+  outputFormat,
+  parseCommandArgs,
+  parseFormat,
+} from '../profile-inputs.js';
 
 export const mergeCommand: Command = {
   name: 'merge',
@@ -37,7 +44,9 @@ Exit codes: 0 ok, 1 invalid input or --check found gaps, 2 usage error.`,
     for (const file of positionals) inputs.push(await loadProfile(file, io));
     const bases = await loadBases(values.base ?? [], io);
     const specs = inputs.map((p) =>
-      p.profile.spec.baseProfileName === undefined ? p.profile.spec : resolveBase(p.profile.spec, bases, { self: p.profile.metadata.name }),
+      p.profile.spec.baseProfileName === undefined
+        ? p.profile.spec
+        : resolveBase(p.profile.spec, bases, { self: p.profile.metadata.name }),
     );
     const [first, ...rest] = specs;
     if (values.check) {
@@ -55,7 +64,9 @@ Exit codes: 0 ok, 1 invalid input or --check found gaps, 2 usage error.`,
     const merged = seccompProfileResource(
       {
         name: values.name ?? firstProfile.metadata.name,
-        ...(firstProfile.metadata.namespace !== undefined ? { namespace: firstProfile.metadata.namespace } : {}),
+        ...(firstProfile.metadata.namespace !== undefined
+          ? { namespace: firstProfile.metadata.namespace }
+          : {}),
       },
       mergeSpecs(specs),
     );

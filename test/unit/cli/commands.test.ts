@@ -11,7 +11,12 @@ t.test('every listed command has --help', async (t) => {
   const overview = await seccompctl(['--help'], dir);
   t.equal(overview.code, 0);
   for (const command of COMMANDS) {
-    t.ok(overview.stdout.includes(`  ${command.name.padEnd(Math.max(...COMMANDS.map((c) => c.name.length)))}  ${command.summary}\n`), `${command.name} listed`);
+    t.ok(
+      overview.stdout.includes(
+        `  ${command.name.padEnd(Math.max(...COMMANDS.map((c) => c.name.length)))}  ${command.summary}\n`,
+      ),
+      `${command.name} listed`,
+    );
     const res = await seccompctl([command.name, '--help'], dir);
     t.equal(res.code, 0, command.name);
     t.match(res.stdout, new RegExp(`^Usage: seccompctl ${command.name}`));
@@ -46,7 +51,10 @@ spec:
   t.match(bad.stderr, /^bad\.yaml: spec\.syscalls\[3\]\.action: must be one of SCMP_ACT_KILL, /);
   const multi = await seccompctl(['validate', 'multi.yaml'], dir);
   t.equal(multi.code, 0, multi.stderr);
-  t.equal(multi.stdout, 'multi.yaml: document 1: ok (SeccompProfile "profile1")\nmulti.yaml: document 2: ok (ProfileRecording "my-recording")\n');
+  t.equal(
+    multi.stdout,
+    'multi.yaml: document 1: ok (SeccompProfile "profile1")\nmulti.yaml: document 2: ok (ProfileRecording "my-recording")\n',
+  );
   for (const [file, message] of [
     ['empty.yaml', /empty\.yaml: no document found/],
     ['binary', /binary: binary data/],
@@ -66,8 +74,17 @@ t.test('convert round-trips through files', async (t) => {
   const dir = t.testdir({ 'profile1.yaml': readFileSync(join(seedDir, 'profile1.yaml'), 'utf8') });
   t.equal((await seccompctl(['convert', 'profile1.yaml', '-o', 'p.json'], dir)).code, 0);
   t.same(JSON.parse(readFileSync(join(dir, 'p.json'), 'utf8')), { defaultAction: 'SCMP_ACT_LOG' });
-  const back = await seccompctl(['convert', 'p.json', '--name', 'profile1', '--namespace', 'my-namespace', '--to', 'cr'], dir);
-  t.equal(back.stdout, readFileSync(join(dir, 'profile1.yaml'), 'utf8').replace('  namespace: my-namespace\n  name: profile1\n', '  name: profile1\n  namespace: my-namespace\n'));
+  const back = await seccompctl(
+    ['convert', 'p.json', '--name', 'profile1', '--namespace', 'my-namespace', '--to', 'cr'],
+    dir,
+  );
+  t.equal(
+    back.stdout,
+    readFileSync(join(dir, 'profile1.yaml'), 'utf8').replace(
+      '  namespace: my-namespace\n  name: profile1\n',
+      '  name: profile1\n  namespace: my-namespace\n',
+    ),
+  );
 });
 
 t.test('convert refuses what it cannot carry', async (t) => {
@@ -85,9 +102,12 @@ t.test('convert refuses what it cannot carry', async (t) => {
 
 t.test('diff', async (t) => {
   const dir = t.testdir({
-    'a.json': '{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read","write"],"action":"SCMP_ACT_ALLOW"}]}',
-    'b.json': '{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["write"],"action":"SCMP_ACT_ALLOW"},{"names":["read","mkdir"],"action":"SCMP_ACT_ALLOW"}]}',
-    'c.json': '{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read","write"],"action":"SCMP_ACT_ALLOW"}]}',
+    'a.json':
+      '{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read","write"],"action":"SCMP_ACT_ALLOW"}]}',
+    'b.json':
+      '{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["write"],"action":"SCMP_ACT_ALLOW"},{"names":["read","mkdir"],"action":"SCMP_ACT_ALLOW"}]}',
+    'c.json':
+      '{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read","write"],"action":"SCMP_ACT_ALLOW"}]}',
   });
   const same = await seccompctl(['diff', 'a.json', 'c.json', '--exit-code'], dir);
   t.same([same.code, same.stdout], [0, 'no differences\n']);

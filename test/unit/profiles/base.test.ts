@@ -26,10 +26,18 @@ t.test('a profile without a base is returned as it is', async (t) => {
 t.test('bases resolve recursively, nearest rules win', async (t) => {
   const { lookup, asked } = lookupFrom({
     'runc-v1.1.5': allowList(['clone', 'execve', 'ptrace'], { architectures: ['SCMP_ARCH_X86_64'] }),
-    mid: { defaultAction: 'SCMP_ACT_ERRNO', baseProfileName: 'runc-v1.1.5', syscalls: [rule(['ptrace'], 'SCMP_ACT_ERRNO')] },
+    mid: {
+      defaultAction: 'SCMP_ACT_ERRNO',
+      baseProfileName: 'runc-v1.1.5',
+      syscalls: [rule(['ptrace'], 'SCMP_ACT_ERRNO')],
+    },
   });
   const resolved = resolveBase(
-    { defaultAction: 'SCMP_ACT_LOG', baseProfileName: 'mid', syscalls: [rule(['exit_group'], 'SCMP_ACT_ALLOW')] },
+    {
+      defaultAction: 'SCMP_ACT_LOG',
+      baseProfileName: 'mid',
+      syscalls: [rule(['exit_group'], 'SCMP_ACT_ALLOW')],
+    },
     lookup,
   );
   t.same(asked, ['mid', 'runc-v1.1.5']);
@@ -42,10 +50,13 @@ t.test('bases resolve recursively, nearest rules win', async (t) => {
 });
 
 t.test('a missing base names the chain', async (t) => {
-  t.throws(() => resolveBase(allowList(['read'], { baseProfileName: 'gone' }), () => undefined, { self: 'p1' }), {
-    code: 'ERR_BASE_PROFILE',
-    message: /base profile "gone" not found \(chain: p1 -> gone\)/,
-  });
+  t.throws(
+    () => resolveBase(allowList(['read'], { baseProfileName: 'gone' }), () => undefined, { self: 'p1' }),
+    {
+      code: 'ERR_BASE_PROFILE',
+      message: /base profile "gone" not found \(chain: p1 -> gone\)/,
+    },
+  );
 });
 
 t.test('cycles are detected', async (t) => {

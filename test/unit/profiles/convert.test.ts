@@ -70,7 +70,12 @@ t.test('an unresolved base cannot become raw JSON', async (t) => {
 });
 
 t.test('recorded syscalls become a sorted allow list', async (t) => {
-  const p = profileFromSyscalls({ name: 'rec-nginx', namespace: 'ns', arch: 'x86_64', syscalls: ['write', 'read', 'write'] });
+  const p = profileFromSyscalls({
+    name: 'rec-nginx',
+    namespace: 'ns',
+    arch: 'x86_64',
+    syscalls: ['write', 'read', 'write'],
+  });
   t.same(p.spec, {
     defaultAction: 'SCMP_ACT_ERRNO',
     architectures: ['SCMP_ARCH_X86_64'],

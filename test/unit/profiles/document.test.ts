@@ -1,5 +1,10 @@
 import t, { type Test } from 'tap';
-import { decodeText, MAX_DOCUMENT_BYTES, parseDocuments, parseProfileText } from '../../../src/profiles/document.js';
+import {
+  decodeText,
+  MAX_DOCUMENT_BYTES,
+  parseDocuments,
+  parseProfileText,
+} from '../../../src/profiles/document.js';
 
 function refuses(t: Test, fn: () => unknown, message: RegExp) {
   t.throws(fn, { name: 'DocumentError', message });
@@ -10,7 +15,11 @@ t.test('garbage never crashes the parser', async (t) => {
   refuses(t, () => parseDocuments('\n# only a comment\n', 'c.yaml'), /no document found/);
   refuses(t, () => decodeText(new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 0, 1]), 'bin'), /bin: binary data/);
   refuses(t, () => decodeText(new Uint8Array([0x61, 0xff, 0xfe, 0x62]), 'latin'), /not UTF-8 text/);
-  refuses(t, () => decodeText(new Uint8Array(MAX_DOCUMENT_BYTES + 1).fill(0x61), 'big'), /profiles are limited to/);
+  refuses(
+    t,
+    () => decodeText(new Uint8Array(MAX_DOCUMENT_BYTES + 1).fill(0x61), 'big'),
+    /profiles are limited to/,
+  );
   refuses(t, () => parseDocuments('{"defaultAction": ', 'trunc.json'), /trunc.json: /);
   refuses(t, () => parseDocuments('a: 1\na: 2\n', 'dup.yaml'), /Map keys must be unique/);
   refuses(t, () => parseProfileText('- 1\n- 2\n', 'list.yaml'), /expected a mapping/);
@@ -35,7 +44,11 @@ t.test('10 MB of text is refused by size before parsing', async (t) => {
 
 t.test('several documents in a profile file', async (t) => {
   const doc = 'defaultAction: SCMP_ACT_LOG\n';
-  refuses(t, () => parseProfileText(`${doc}---\n${doc}`, 'two.yaml'), /2 documents found; expected exactly one/);
+  refuses(
+    t,
+    () => parseProfileText(`${doc}---\n${doc}`, 'two.yaml'),
+    /2 documents found; expected exactly one/,
+  );
   t.equal(parseDocuments(`${doc}---\n${doc}`, 'two.yaml').length, 2);
 });
 
@@ -45,7 +58,11 @@ kind: ProfileBinding
 metadata: {name: b}
 spec: {profileRef: {kind: SeccompProfile, name: p}, image: nginx}
 `;
-  refuses(t, () => parseProfileText(binding, 'b.yaml'), /b.yaml: kind: is ProfileBinding; expected a SeccompProfile/);
+  refuses(
+    t,
+    () => parseProfileText(binding, 'b.yaml'),
+    /b.yaml: kind: is ProfileBinding; expected a SeccompProfile/,
+  );
 });
 
 t.test('errors carry file and field', async (t) => {

@@ -14,23 +14,38 @@ const cases: Array<{ name: string; inputs: SeccompProfileSpec[]; expected: Secco
   {
     name: 'least restrictive action wins per syscall',
     inputs: [
-      { defaultAction: 'SCMP_ACT_ERRNO', syscalls: [rule(['ptrace'], 'SCMP_ACT_KILL_PROCESS'), rule(['read'], 'SCMP_ACT_ALLOW')] },
+      {
+        defaultAction: 'SCMP_ACT_ERRNO',
+        syscalls: [rule(['ptrace'], 'SCMP_ACT_KILL_PROCESS'), rule(['read'], 'SCMP_ACT_ALLOW')],
+      },
       { defaultAction: 'SCMP_ACT_ERRNO', syscalls: [rule(['ptrace'], 'SCMP_ACT_LOG')] },
     ],
-    expected: { defaultAction: 'SCMP_ACT_ERRNO', syscalls: [rule(['read'], 'SCMP_ACT_ALLOW'), rule(['ptrace'], 'SCMP_ACT_LOG')] },
+    expected: {
+      defaultAction: 'SCMP_ACT_ERRNO',
+      syscalls: [rule(['read'], 'SCMP_ACT_ALLOW'), rule(['ptrace'], 'SCMP_ACT_LOG')],
+    },
   },
   {
     name: 'a name one input leaves out takes that input’s default',
     inputs: [
       { defaultAction: 'SCMP_ACT_LOG' },
-      { defaultAction: 'SCMP_ACT_ERRNO', syscalls: [rule(['read'], 'SCMP_ACT_ALLOW'), rule(['reboot'], 'SCMP_ACT_KILL')] },
+      {
+        defaultAction: 'SCMP_ACT_ERRNO',
+        syscalls: [rule(['read'], 'SCMP_ACT_ALLOW'), rule(['reboot'], 'SCMP_ACT_KILL')],
+      },
     ],
     // reboot: KILL in one input, LOG (default) in the other: LOG, which the merged default already says.
     expected: { defaultAction: 'SCMP_ACT_LOG', syscalls: [rule(['read'], 'SCMP_ACT_ALLOW')] },
   },
   {
     name: 'argument rules are kept when nothing allows the call outright',
-    inputs: [allowList(['read']), { defaultAction: 'SCMP_ACT_ERRNO', syscalls: [rule(['ioctl'], 'SCMP_ACT_ALLOW', { args: [ioctlTty] })] }],
+    inputs: [
+      allowList(['read']),
+      {
+        defaultAction: 'SCMP_ACT_ERRNO',
+        syscalls: [rule(['ioctl'], 'SCMP_ACT_ALLOW', { args: [ioctlTty] })],
+      },
+    ],
     expected: {
       defaultAction: 'SCMP_ACT_ERRNO',
       syscalls: [rule(['ioctl'], 'SCMP_ACT_ALLOW', { args: [ioctlTty] }), rule(['read'], 'SCMP_ACT_ALLOW')],
@@ -40,7 +55,10 @@ const cases: Array<{ name: string; inputs: SeccompProfileSpec[]; expected: Secco
     name: 'an unconditional allow makes argument rules redundant',
     inputs: [
       allowList(['ioctl']),
-      { defaultAction: 'SCMP_ACT_ERRNO', syscalls: [rule(['ioctl'], 'SCMP_ACT_ALLOW', { args: [ioctlTty] })] },
+      {
+        defaultAction: 'SCMP_ACT_ERRNO',
+        syscalls: [rule(['ioctl'], 'SCMP_ACT_ALLOW', { args: [ioctlTty] })],
+      },
     ],
     expected: allowList(['ioctl']),
   },
@@ -50,7 +68,10 @@ const cases: Array<{ name: string; inputs: SeccompProfileSpec[]; expected: Secco
       { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [rule(['mount'], 'SCMP_ACT_ERRNO', { errnoRet: 38 })] },
       { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [rule(['mount'], 'SCMP_ACT_ERRNO', { errnoRet: 38 })] },
     ],
-    expected: { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [rule(['mount'], 'SCMP_ACT_ERRNO', { errnoRet: 38 })] },
+    expected: {
+      defaultAction: 'SCMP_ACT_ALLOW',
+      syscalls: [rule(['mount'], 'SCMP_ACT_ERRNO', { errnoRet: 38 })],
+    },
   },
   {
     name: 'architectures and flags are united in a fixed order',
@@ -68,7 +89,13 @@ const cases: Array<{ name: string; inputs: SeccompProfileSpec[]; expected: Secco
 for (const c of cases) {
   t.test(c.name, async (t) => {
     t.same(mergeSpecs(c.inputs), c.expected);
-    t.same(mergeSpecs([...c.inputs].reverse()).syscalls?.flatMap((s) => s.names).sort(), c.expected.syscalls?.flatMap((s) => s.names).sort(), 'order of inputs does not matter');
+    t.same(
+      mergeSpecs([...c.inputs].reverse())
+        .syscalls?.flatMap((s) => s.names)
+        .sort(),
+      c.expected.syscalls?.flatMap((s) => s.names).sort(),
+      'order of inputs does not matter',
+    );
     t.ok(isSuperset(mergeSpecs(c.inputs), c.inputs), 'the union covers every input');
   });
 }
@@ -76,7 +103,10 @@ for (const c of cases) {
 t.test('superset check', async (t) => {
   t.ok(isSuperset(allowList(['read', 'write']), [allowList(['read'])]));
   t.notOk(isSuperset(allowList(['read']), [allowList(['read', 'write'])]));
-  t.notOk(isSuperset(allowList(['read']), [{ defaultAction: 'SCMP_ACT_LOG' }]), 'a log default lets more through');
+  t.notOk(
+    isSuperset(allowList(['read']), [{ defaultAction: 'SCMP_ACT_LOG' }]),
+    'a log default lets more through',
+  );
 });
 
 t.test('canonical form drops rules that repeat the default', async (t) => {
@@ -91,7 +121,10 @@ t.test('different base profiles cannot be merged blindly', async (t) => {
     message: /different base profiles \(runc-v1\.1\.5, none\)/,
   });
   t.same(
-    mergeSpecs([allowList(['read'], { baseProfileName: 'b' }), allowList(['x'] as string[], { baseProfileName: 'b' })]).baseProfileName,
+    mergeSpecs([
+      allowList(['read'], { baseProfileName: 'b' }),
+      allowList(['x'] as string[], { baseProfileName: 'b' }),
+    ]).baseProfileName,
     'b',
   );
 });

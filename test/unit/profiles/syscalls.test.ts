@@ -1,5 +1,12 @@
 import t from 'tap';
-import { archOf, isKnownSyscall, scmpArch, syscallName, syscallNames, syscallNumber } from '../../../src/profiles/syscalls/index.js';
+import {
+  archOf,
+  isKnownSyscall,
+  scmpArch,
+  syscallName,
+  syscallNames,
+  syscallNumber,
+} from '../../../src/profiles/syscalls/index.js';
 
 const cases = [
   { arch: 'x86_64', name: 'mkdir', nr: 83 },
