@@ -1,0 +1,157 @@
+import type { TSchema } from '@sinclair/typebox';
+import {
+  API_GROUP,
+  ProfileBindingSpecSchema,
+  ProfileRecordingSpecSchema,
+  SeccompProfileSpecSchema,
+  SeccompProfileStatusSchema,
+} from '../profiles/schema.js';
+
+type JsonSchema = { [key: string]: unknown };
+
+/**
+ * Turns a TypeBox schema into a structural openAPI v3 schema the apiserver accepts: the apiserver rejects
+ * `additionalProperties` next to `properties` and has no `patternProperties`, so string maps become
+ * `additionalProperties: {type: string}` and closed objects rely on the apiserver's pruning instead.
+ */
+export function toStructural(schema: TSchema | JsonSchema): JsonSchema {
+  const plain = JSON.parse(JSON.stringify(schema)) as JsonSchema;
+  return convert(plain);
+}
+
+function convert(node: JsonSchema): JsonSchema {
+  const out: JsonSchema = {};
+  for (const [key, value] of Object.entries(node)) {
+    if (key === 'additionalProperties' && value === false) continue;
+    if (key === 'patternProperties') {
+      const [only] = Object.values(value as Record<string, JsonSchema>);
+      if (only !== undefined) out['additionalProperties'] = convert(only);
+      continue;
+    }
+    if (key === 'properties') {
+      out[key] = Object.fromEntries(
+        Object.entries(value as Record<string, JsonSchema>).map(([k, v]) => [k, convert(v)]),
+      );
+    } else if (key === 'items' && typeof value === 'object' && value !== null) {
+      out[key] = convert(value as JsonSchema);
+    } else {
+      out[key] = value;
+    }
+  }
+  return out;
+}
+
+interface Column {
+  readonly name: string;
+  readonly type: string;
+  readonly jsonPath: string;
+  readonly priority?: number;
+  readonly description?: string;
+}
+
+interface CrdInput {
+  readonly kind: string;
+  readonly plural: string;
+  readonly shortNames?: readonly string[];
+  readonly version: string;
+  readonly spec: TSchema;
+  readonly status: TSchema | JsonSchema;
+  readonly columns: readonly Column[];
+}
+
+const AGE: Column = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };
+
+function crd(input: CrdInput) {
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: `${input.plural}.${API_GROUP}` },
+    spec: {
+      group: API_GROUP,
+      names: {
+        kind: input.kind,
+        listKind: `${input.kind}List`,
+        plural: input.plural,
+        singular: input.kind.toLowerCase(),
+        ...(input.shortNames !== undefined ? { shortNames: [...input.shortNames] } : {}),
+        categories: ['security'],
+      },
+      scope: 'Namespaced',
+      versions: [
+        {
+          name: input.version,
+          served: true,
+          storage: true,
+          subresources: { status: {} },
+          additionalPrinterColumns: input.columns.map((c) => ({ ...c })),
+          schema: {
+            openAPIV3Schema: {
+              type: 'object',
+              required: ['spec'],
+              properties: {
+                apiVersion: { type: 'string' },
+                kind: { type: 'string' },
+                metadata: { type: 'object' },
+                spec: toStructural(input.spec),
+                status: toStructural(input.status),
+              },
+            },
+          },
+        },
+      ],
+    },
+  };
+}
+
+const activeWorkloads: JsonSchema = {
+  type: 'object',
+  properties: {
+    activeWorkloads: { type: 'array', items: { type: 'string' }, 'x-kubernetes-list-type': 'set' },
+  },
+};
+
+/** The CustomResourceDefinitions, generated from the same schemas that validate documents. */
+export function customResourceDefinitions() {
+  return [
+    crd({
+      kind: 'SeccompProfile',
+      plural: 'seccompprofiles',
+      shortNames: ['sp'],
+      version: 'v1beta1',
+      spec: SeccompProfileSpecSchema,
+      status: SeccompProfileStatusSchema,
+      columns: [
+        { name: 'Status', type: 'string', jsonPath: '.status.status' },
+        AGE,
+        { name: 'LocalhostProfile', type: 'string', jsonPath: '.status.localhostProfile', priority: 10 },
+      ],
+    }),
+    crd({
+      kind: 'ProfileBinding',
+      plural: 'profilebindings',
+      shortNames: ['pb'],
+      version: 'v1alpha1',
+      spec: ProfileBindingSpecSchema,
+      status: activeWorkloads,
+      columns: [
+        { name: 'Profile', type: 'string', jsonPath: '.spec.profileRef.name' },
+        { name: 'Image', type: 'string', jsonPath: '.spec.image' },
+        AGE,
+      ],
+    }),
+    crd({
+      kind: 'ProfileRecording',
+      plural: 'profilerecordings',
+      shortNames: ['prec'],
+      version: 'v1alpha1',
+      spec: ProfileRecordingSpecSchema,
+      status: activeWorkloads,
+      columns: [
+        { name: 'Recorder', type: 'string', jsonPath: '.spec.recorder' },
+        { name: 'Kind', type: 'string', jsonPath: '.spec.kind' },
+        AGE,
+        { name: 'PodSelector', type: 'string', jsonPath: '.spec.podSelector', priority: 10 },
+      ],
+    }),
+  ];
+}
