@@ -5,6 +5,7 @@ export type ErrorCode =
   | 'ERR_INPUT_READ'
   | 'ERR_INPUT_PARSE'
   | 'ERR_OUTPUT_WRITE'
+  | 'ERR_PROFILE_WRITE'
   | 'ERR_BASE_PROFILE'
   | 'ERR_CONFIG'
   | 'ERR_BPF_PREREQ'
