@@ -1,6 +1,8 @@
 import type { TSchema } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import {
   API_GROUP,
+  NodeStatusFieldsSchema,
   ProfileBindingSpecSchema,
   ProfileRecordingSpecSchema,
   SeccompProfileSpecSchema,
@@ -54,9 +56,11 @@ interface CrdInput {
   readonly plural: string;
   readonly shortNames?: readonly string[];
   readonly version: string;
-  readonly spec: TSchema;
-  readonly status: TSchema | JsonSchema;
   readonly columns: readonly Column[];
+  /** The object's own fields besides apiVersion/kind/metadata: spec and status, or top-level fields. */
+  readonly fields: Record<string, TSchema | JsonSchema>;
+  readonly required: readonly string[];
+  readonly statusSubresource: boolean;
 }
 
 const AGE: Column = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };
@@ -82,18 +86,17 @@ function crd(input: CrdInput) {
           name: input.version,
           served: true,
           storage: true,
-          subresources: { status: {} },
+          ...(input.statusSubresource ? { subresources: { status: {} } } : {}),
           additionalPrinterColumns: input.columns.map((c) => ({ ...c })),
           schema: {
             openAPIV3Schema: {
               type: 'object',
-              required: ['spec'],
+              required: [...input.required],
               properties: {
                 apiVersion: { type: 'string' },
                 kind: { type: 'string' },
                 metadata: { type: 'object' },
-                spec: toStructural(input.spec),
-                status: toStructural(input.status),
+                ...Object.fromEntries(Object.entries(input.fields).map(([k, v]) => [k, toStructural(v)])),
               },
             },
           },
@@ -118,8 +121,9 @@ export function customResourceDefinitions() {
       plural: 'seccompprofiles',
       shortNames: ['sp'],
       version: 'v1beta1',
-      spec: SeccompProfileSpecSchema,
-      status: SeccompProfileStatusSchema,
+      fields: { spec: SeccompProfileSpecSchema, status: SeccompProfileStatusSchema },
+      required: ['spec'],
+      statusSubresource: true,
       columns: [
         { name: 'Status', type: 'string', jsonPath: '.status.status' },
         AGE,
@@ -131,8 +135,9 @@ export function customResourceDefinitions() {
       plural: 'profilebindings',
       shortNames: ['pb'],
       version: 'v1alpha1',
-      spec: ProfileBindingSpecSchema,
-      status: activeWorkloads,
+      fields: { spec: ProfileBindingSpecSchema, status: activeWorkloads },
+      required: ['spec'],
+      statusSubresource: true,
       columns: [
         { name: 'Profile', type: 'string', jsonPath: '.spec.profileRef.name' },
         { name: 'Image', type: 'string', jsonPath: '.spec.image' },
@@ -144,13 +149,29 @@ export function customResourceDefinitions() {
       plural: 'profilerecordings',
       shortNames: ['prec'],
       version: 'v1alpha1',
-      spec: ProfileRecordingSpecSchema,
-      status: activeWorkloads,
+      fields: { spec: ProfileRecordingSpecSchema, status: activeWorkloads },
+      required: ['spec'],
+      statusSubresource: true,
       columns: [
         { name: 'Recorder', type: 'string', jsonPath: '.spec.recorder' },
         { name: 'Kind', type: 'string', jsonPath: '.spec.kind' },
         AGE,
         { name: 'PodSelector', type: 'string', jsonPath: '.spec.podSelector', priority: 10 },
+      ],
+    }),
+    crd({
+      kind: 'SecurityProfileNodeStatus',
+      plural: 'securityprofilenodestatuses',
+      shortNames: ['spns'],
+      version: 'v1alpha1',
+      fields: Type.Object(NodeStatusFieldsSchema).properties,
+      required: ['nodeName', 'profileName', 'status'],
+      statusSubresource: false,
+      columns: [
+        { name: 'Profile', type: 'string', jsonPath: '.profileName' },
+        { name: 'Node', type: 'string', jsonPath: '.nodeName' },
+        { name: 'Status', type: 'string', jsonPath: '.status' },
+        AGE,
       ],
     }),
   ];

@@ -10,6 +10,7 @@ export const API_GROUP = 'security-profiles-operator.x-k8s.io';
 export const SECCOMP_PROFILE_API_VERSION = `${API_GROUP}/v1beta1`;
 export const PROFILE_BINDING_API_VERSION = `${API_GROUP}/v1alpha1`;
 export const PROFILE_RECORDING_API_VERSION = `${API_GROUP}/v1alpha1`;
+export const NODE_STATUS_API_VERSION = `${API_GROUP}/v1alpha1`;
 
 export const ACTIONS = [
   'SCMP_ACT_KILL',
@@ -258,3 +259,22 @@ export const ProfileRecordingSchema = resource(
   ProfileRecordingSpecSchema,
   ActiveWorkloadsStatusSchema,
 );
+
+/**
+ * One node's view of one profile. Each daemon writes only its own objects, so nodes never race on a shared
+ * status; the manager rolls them up into the profile's status.
+ */
+export const NodeStatusFieldsSchema = {
+  nodeName: Type.String({ minLength: 1, maxLength: 253 }),
+  profileName: Type.String({ minLength: 1, maxLength: 253 }),
+  status: stringEnum(PROFILE_STATES, 'state of the profile on this node'),
+  message: Type.Optional(Type.String({ maxLength: 4096 })),
+  profileGeneration: Type.Optional(Type.Integer({ minimum: 0 })),
+};
+
+export const SecurityProfileNodeStatusSchema = Type.Object({
+  apiVersion: Type.Unsafe<string>({ type: 'string', enum: [NODE_STATUS_API_VERSION] }),
+  kind: Type.Unsafe<string>({ type: 'string', enum: ['SecurityProfileNodeStatus'] }),
+  metadata: MetadataSchema,
+  ...NodeStatusFieldsSchema,
+});

@@ -10,6 +10,7 @@ import type {
   RawSeccompProfileSchema,
   SeccompProfileSchema,
   SeccompProfileSpecSchema,
+  SecurityProfileNodeStatusSchema,
   SyscallSchema,
 } from './schema.js';
 
@@ -24,3 +25,5 @@ export type SeccompProfile = Static<typeof SeccompProfileSchema>;
 export type ProfileBinding = Static<typeof ProfileBindingSchema>;
 export type ProfileRecording = Static<typeof ProfileRecordingSchema>;
 export type LabelSelector = Static<typeof LabelSelectorSchema>;
+export type SecurityProfileNodeStatus = Static<typeof SecurityProfileNodeStatusSchema>;
+export type ProfileState = SecurityProfileNodeStatus['status'];
