@@ -18,7 +18,10 @@ export type ErrorCode =
   | 'ERR_EXEC'
   | 'ERR_SECCOMP'
   | 'ERR_ADMISSION_BAD_REVIEW'
-  | 'ERR_CACHE_NOT_SYNCED';
+  | 'ERR_CACHE_NOT_SYNCED'
+  | 'ERR_TLS_CERT'
+  | 'ERR_KUBE_API'
+  | 'ERR_CERT_ISSUE';
 
 export class AppError extends Error {
   readonly code: ErrorCode;

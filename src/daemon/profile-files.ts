@@ -16,9 +16,10 @@ const FILE_MODE = 0o644;
  * `operator/<ns>` must not redirect writes outside the root.
  */
 async function ensureDirs(root: string, dirs: readonly string[]): Promise<string> {
-  let current = root;
-  for (const segment of dirs) {
-    current = join(current, segment);
+  // The seccomp root itself may not exist on a fresh node; its parent (the kubelet directory) must.
+  let current = '';
+  for (const segment of [root, ...dirs]) {
+    current = current === '' ? segment : join(current, segment);
     try {
       await mkdir(current, { mode: DIR_MODE });
     } catch (e) {

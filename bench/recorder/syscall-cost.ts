@@ -1,0 +1,186 @@
+/**
+ * Cost of the recorder per syscall, as ratios within one run (never a timed test).
+ *
+ *   node --import tsx bench/recorder/syscall-cost.ts [--rounds 9] [--iterations 2000000]
+ *
+ * A getpid loop runs under each condition in turn, the order rotating every round so drift (other load, CPU
+ * frequency) spreads over all of them: no program (run directly, and launched like a recorded command); the empty
+ * program on the same hook (the floor); the recorder with an unrecorded host process; the recorder with the loop
+ * in a recorded mount namespace. Needs root and a built addon.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { launchInFreshMntns } from '../../src/recorder/launcher.js';
+import { nativePaths } from '../../src/recorder/native.js';
+import { hostFacts, hostMntns, readMntns } from '../../src/recorder/proc.js';
+import { Recorder } from '../../src/recorder/recorder.js';
+
+const { values } = parseArgs({ options: { rounds: { type: 'string' }, iterations: { type: 'string' } } });
+const rounds = Number(values.rounds ?? 9);
+const iterations = Number(values.iterations ?? 2_000_000);
+
+const dir = join(import.meta.dirname, '.build');
+const loop = join(dir, 'getpid-loop');
+if (!existsSync(loop)) {
+  mkdirSync(dir, { recursive: true });
+  execFileSync('cc', ['-O2', '-o', loop, join(import.meta.dirname, 'getpid-loop.c')]);
+}
+
+const log = pino({ level: 'silent' });
+const facts = hostFacts(process.env);
+const host = hostMntns();
+const helper = nativePaths().helper;
+
+function hostLoop(): number {
+  return Number(execFileSync(loop, [String(iterations)], { encoding: 'utf8' }));
+}
+
+/** The loop started the way a recorded one is (spo-exec, fresh namespace, async wait), to tell launch effects apart. */
+async function launchedLoop(recorder?: Recorder): Promise<number> {
+  const launched = await launchInFreshMntns({
+    helper,
+    argv: [loop, String(iterations)],
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  launched.child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  if (recorder === undefined) {
+    launched.pin.release();
+    launched.release();
+    await launched.exited;
+    return Number(out);
+  }
+  recorder.track(launched.mntns, launched.pin);
+  launched.release();
+  await launched.exited;
+  const seen = recorder.untrack(launched.mntns);
+  if (!seen.native.has(39) && process.arch === 'x64') throw new Error('the recorded loop was not recorded');
+  return Number(out);
+}
+
+// The kernel's own accounting (run_time_ns / run_cnt of the program) is far less exposed to scheduler noise than
+// the loop: it times just the program. It adds a clock read per run, the same for every program.
+const STATS = '/proc/sys/kernel/bpf_stats_enabled';
+// The stats' clock reads cost more than the program in a VM, so the loop is timed in a separate pass without them.
+const statsWere = readFileSync(STATS, 'utf8').trim();
+process.on('exit', () => writeFileSync(STATS, statsWere));
+
+function progRunStats(progId: number | undefined): { ns: number; runs: number } {
+  for (const fd of readdirSync('/proc/self/fdinfo')) {
+    let text: string;
+    try {
+      text = readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8');
+    } catch {
+      continue;
+    }
+    if (text.includes('link_type:') || !new RegExp(`^prog_id:\\s*${progId}$`, 'm').test(text)) continue;
+    const ns = Number(/^run_time_ns:\s*(\d+)$/m.exec(text)?.[1] ?? 0);
+    const runs = Number(/^run_cnt:\s*(\d+)$/m.exec(text)?.[1] ?? 0);
+    return { ns, runs };
+  }
+  return { ns: 0, runs: 0 };
+}
+
+const floor = new Recorder({
+  log,
+  mode: 'all',
+  facts,
+  hostMntns: host,
+  selfMntns: readMntns('self'),
+  program: 'floor',
+});
+const recorder = new Recorder({ log, mode: 'all', facts, hostMntns: host, selfMntns: readMntns('self') });
+floor.open();
+recorder.open();
+
+type Condition = 'none' | 'none, launched' | 'floor' | 'recorder, host process' | 'recorder, recorded mntns';
+const conditions: Record<Condition, () => Promise<number>> = {
+  none: async () => hostLoop(),
+  'none, launched': async () => launchedLoop(),
+  floor: async () => {
+    const disarm = floor.arm();
+    try {
+      return hostLoop();
+    } finally {
+      disarm();
+    }
+  },
+  'recorder, host process': async () => {
+    const disarm = recorder.arm();
+    try {
+      return hostLoop();
+    } finally {
+      disarm();
+    }
+  },
+  'recorder, recorded mntns': async () => launchedLoop(recorder),
+};
+
+const programOf: Partial<Record<Condition, Recorder>> = {
+  floor,
+  'recorder, host process': recorder,
+  'recorder, recorded mntns': recorder,
+};
+const names = Object.keys(conditions) as Condition[];
+const samples = new Map<Condition, number[]>(names.map((n) => [n, []]));
+const progTime = new Map<Condition, { ns: number; runs: number }>(names.map((n) => [n, { ns: 0, runs: 0 }]));
+for (const pass of ['loop', 'program'] as const) {
+  writeFileSync(STATS, pass === 'program' ? '1' : '0');
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < names.length; i++) {
+      const name = names[(i + r) % names.length]!;
+      const prog = programOf[name];
+      if (pass === 'loop') {
+        samples.get(name)!.push(await conditions[name]());
+        continue;
+      }
+      if (prog === undefined) continue;
+      const before = progRunStats(prog.info().progId);
+      await conditions[name]();
+      {
+        const after = progRunStats(prog.info().progId);
+        const total = progTime.get(name)!;
+        total.ns += after.ns - before.ns;
+        total.runs += after.runs - before.runs;
+      }
+    }
+  }
+}
+writeFileSync(STATS, statsWere);
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+};
+const none = median(samples.get('none')!);
+const floorCost = median(samples.get('floor')!) - none;
+console.log(
+  `getpid loop, ${iterations} calls x ${rounds} rounds, median ns/call (kernel ${facts.kernelRelease})`,
+);
+for (const name of names) {
+  const m = median(samples.get(name)!);
+  const added = m - none;
+  const vsFloor =
+    name === 'none'
+      ? ''
+      : `  added ${added.toFixed(1)} ns  (${(added - floorCost).toFixed(1)} ns over floor, ${(added / floorCost).toFixed(2)}x floor)`;
+  console.log(`  ${name.padEnd(26)} ${m.toFixed(1)} ns${vsFloor}`);
+}
+const perRun = (name: Condition) => {
+  const { ns, runs } = progTime.get(name)!;
+  return runs > 0 ? ns / runs : Number.NaN;
+};
+const floorRun = perRun('floor');
+console.log('program run time (kernel.bpf_stats_enabled), ns per syscall:');
+for (const name of ['floor', 'recorder, host process', 'recorder, recorded mntns'] as const) {
+  const ns = perRun(name);
+  console.log(
+    `  ${name.padEnd(26)} ${ns.toFixed(1)} ns  (${(ns - floorRun).toFixed(1)} ns over floor, ${(ns / floorRun).toFixed(2)}x floor)`,
+  );
+}
+floor.close();
+recorder.close();

@@ -1,0 +1,232 @@
+import type { Logger } from 'pino';
+import { AppError } from '../errors.js';
+import { emptySyscalls, foldEntry, type MntnsSyscalls } from './aggregate.js';
+import { chooseProgram, explainNativeError, type HostFacts, type NativeStage } from './diagnose.js';
+import { type BpfProgram, loadNative, type NativeInfo, type NativeRecorder } from './native.js';
+import type { MntnsPin } from './proc.js';
+
+/**
+ * listed: record only the namespaces given to track() (the local CLI: other containers cost one map lookup).
+ * all: record every namespace but the host's and our own, and keep what untracked ones did until they are tracked
+ * (the node recorder: a container's first syscalls happen before anyone can tell us which namespace it has).
+ */
+export type RecorderMode = 'listed' | 'all';
+
+export interface RecorderOptions {
+  readonly log: Logger;
+  readonly mode: RecorderMode;
+  readonly facts: HostFacts;
+  readonly hostMntns: number;
+  /** Our own namespace: excluded in `all` mode when it is not the host's (the recorder in its own container). */
+  readonly selfMntns?: number;
+  /** Defaults to a new instance of the addon's class; unit tests pass a fake. */
+  readonly native?: NativeRecorder;
+  /** Defaults to what the machine supports (diagnose.ts); the benchmark asks for `floor`. */
+  readonly program?: BpfProgram;
+  /** Bounds the kernel maps and the untracked entries kept in `all` mode. */
+  readonly maxMntns?: number;
+}
+
+export const DEFAULT_MAX_MNTNS = 8192;
+
+interface Tracked {
+  syscalls: MntnsSyscalls;
+  readonly pin: MntnsPin | undefined;
+}
+
+/**
+ * The eBPF recorder with its mount-namespace bookkeeping. The program is attached only while at least one
+ * namespace is tracked, so a node that records nothing pays nothing.
+ */
+export class Recorder {
+  readonly #opts: RecorderOptions;
+  readonly #log: Logger;
+  readonly #native: NativeRecorder;
+  readonly #tracked = new Map<number, Tracked>();
+  readonly #untracked = new Map<number, MntnsSyscalls>();
+  #armed = 0;
+  #opened = false;
+  #closed = false;
+
+  constructor(opts: RecorderOptions) {
+    this.#opts = opts;
+    this.#log = opts.log.child({ component: 'recorder' });
+    this.#native = opts.native ?? new (loadNative().Recorder)();
+  }
+
+  get attached(): boolean {
+    return this.#native.info().attached;
+  }
+
+  get tracked(): readonly number[] {
+    return [...this.#tracked.keys()];
+  }
+
+  /** Loads the program (not attached yet); throws an AppError naming what is missing. Idempotent. */
+  open(): void {
+    this.#assertNotClosed();
+    if (this.#opened) return;
+    const program = this.#opts.program ?? chooseProgram(this.#opts.facts);
+    this.#call('load', () =>
+      this.#native.open({
+        listedOnly: this.#opts.mode === 'listed',
+        hostMntns: this.#opts.hostMntns,
+        maxMntns: this.#opts.maxMntns ?? DEFAULT_MAX_MNTNS,
+        program,
+        ...(this.#opts.facts.btfPath !== undefined ? { btfPath: this.#opts.facts.btfPath } : {}),
+      }),
+    );
+    this.#opened = true;
+    const self = this.#opts.selfMntns;
+    if (this.#opts.mode === 'all' && self !== undefined && self !== this.#opts.hostMntns) {
+      this.#call('open', () => this.#native.exclude(self));
+    }
+    this.#log.debug({ program, mode: this.#opts.mode, hostMntns: this.#opts.hostMntns }, 'recorder loaded');
+  }
+
+  /**
+   * Starts recording a mount namespace, attaching the program if nothing was recorded before. `pin` keeps the
+   * namespace (and so its inode number) alive until untrack(); the recorder releases it.
+   */
+  track(mntns: number, pin?: MntnsPin): void {
+    this.#assertNotClosed();
+    this.open();
+    if (mntns === this.#opts.hostMntns) {
+      pin?.release();
+      throw new AppError(
+        'ERR_CONFIG',
+        `mount namespace ${mntns} is the host's: the recorder never records it`,
+      );
+    }
+    if (this.#tracked.has(mntns)) {
+      pin?.release();
+      return;
+    }
+    if (this.#opts.mode === 'listed') {
+      this.#call('open', () => this.#native.include(mntns));
+    } else {
+      // what it did before anyone asked is part of its profile (container start-up)
+      this.drain();
+    }
+    const early = this.#untracked.get(mntns);
+    this.#untracked.delete(mntns);
+    this.#tracked.set(mntns, { syscalls: early ?? emptySyscalls(), pin });
+    try {
+      this.#call('attach', () => this.#native.attach());
+    } catch (e) {
+      this.#forget(mntns);
+      throw e;
+    }
+    this.#log.debug({ mntns }, 'recording mount namespace');
+  }
+
+  /**
+   * Keeps the program attached before any namespace is tracked: the node recorder arms when a recording becomes
+   * active, so containers that start before their namespace is known are recorded from their first syscall.
+   * Returns the matching disarm, safe to call twice.
+   */
+  arm(): () => void {
+    this.#assertNotClosed();
+    this.open();
+    this.#call('attach', () => this.#native.attach());
+    this.#armed++;
+    let armed = true;
+    return () => {
+      if (!armed || this.#closed) return;
+      armed = false;
+      this.#armed--;
+      this.#detachIfIdle();
+    };
+  }
+
+  /** Moves what the kernel holds into the bookkeeping; cheap enough to call on a timer. */
+  drain(): void {
+    this.#assertNotClosed();
+    if (!this.#opened) return;
+    const entries = this.#call('drain', () => this.#native.drain());
+    for (const entry of entries) {
+      const tracked = this.#tracked.get(entry.mntns);
+      if (tracked !== undefined) {
+        tracked.syscalls = foldEntry(tracked.syscalls, entry);
+      } else if (this.#opts.mode === 'all') {
+        this.#untracked.set(entry.mntns, foldEntry(this.#untracked.get(entry.mntns), entry));
+        this.#boundUntracked();
+      }
+    }
+  }
+
+  /** What a tracked namespace has done so far (call drain() first for the latest). */
+  peek(mntns: number): MntnsSyscalls | undefined {
+    return this.#tracked.get(mntns)?.syscalls;
+  }
+
+  /**
+   * Stops recording a namespace and returns everything it did. Call it once the workload has exited: the hook runs
+   * inside each syscall, so by then every syscall it made is in the map. Detaches when nothing is left to record.
+   */
+  untrack(mntns: number): MntnsSyscalls {
+    this.#assertNotClosed();
+    const tracked = this.#tracked.get(mntns);
+    if (tracked === undefined)
+      throw new AppError('ERR_CONFIG', `mount namespace ${mntns} is not being recorded`);
+    // stop listing it first, so no entry can appear after the final drain
+    if (this.#opts.mode === 'listed') this.#call('open', () => this.#native.forget(mntns));
+    this.drain();
+    const result = tracked.syscalls;
+    this.#forget(mntns);
+    this.#log.debug({ mntns, syscalls: result.native.size }, 'recorded mount namespace');
+    return result;
+  }
+
+  stats(): { mapFull: number; resets: number } {
+    this.#assertNotClosed();
+    return this.#opened ? this.#native.stats() : { mapFull: 0, resets: 0 };
+  }
+
+  info(): NativeInfo {
+    return this.#native.info();
+  }
+
+  /** Detaches, unloads and releases every pinned namespace. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const { pin } of this.#tracked.values()) pin?.release();
+    this.#tracked.clear();
+    this.#untracked.clear();
+    this.#native.close();
+  }
+
+  #forget(mntns: number): void {
+    const tracked = this.#tracked.get(mntns);
+    this.#tracked.delete(mntns);
+    tracked?.pin?.release();
+    this.#detachIfIdle();
+  }
+
+  #detachIfIdle(): void {
+    if (this.#tracked.size === 0 && this.#armed === 0) this.#native.detach();
+  }
+
+  // Map insertion order is age: drop the oldest when more namespaces than the kernel map holds are waiting.
+  #boundUntracked(): void {
+    const max = this.#opts.maxMntns ?? DEFAULT_MAX_MNTNS;
+    for (const key of this.#untracked.keys()) {
+      if (this.#untracked.size <= max) break;
+      this.#untracked.delete(key);
+    }
+  }
+
+  #call<T>(stage: NativeStage, fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof AppError) throw e;
+      throw explainNativeError(e, stage, this.#opts.facts);
+    }
+  }
+
+  #assertNotClosed(): void {
+    if (this.#closed) throw new AppError('ERR_RECORDER_CLOSED', 'the recorder is closed');
+  }
+}
