@@ -14,7 +14,4 @@ export const COMMANDS: readonly Command[] = [
   convertCommand,
   recordCommand,
   runCommand,
-  webhookCommand,
-  managerCommand,
-  daemonCommand,
 ];
