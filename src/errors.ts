@@ -20,8 +20,11 @@ export type ErrorCode =
   | 'ERR_ADMISSION_BAD_REVIEW'
   | 'ERR_CACHE_NOT_SYNCED'
   | 'ERR_TLS_CERT'
-  | 'ERR_KUBE_API'
-  | 'ERR_CERT_ISSUE';
+  | 'ERR_CRI_ENDPOINT'
+  | 'ERR_CRI'
+  | 'ERR_CGROUP_NOT_FOUND'
+  | 'ERR_NOT_RECORDED'
+  | 'ERR_RPC';
 
 export class AppError extends Error {
   readonly code: ErrorCode;

@@ -40,6 +40,8 @@ const daemons = [
   'kube-scheduler',
   containerdName,
   kubeletName,
+  'spo-manager',
+  'spo-webhook',
 ];
 
 function log(msg: string): void {
@@ -145,6 +147,12 @@ export async function up(): Promise<void> {
   await timed(`kubelet ready, node ${nodeName} Ready`, () => ensureKubelet(bin, nodeIp));
   await timed('default ServiceAccount', waitForDefaultServiceAccount);
   const crds = await timed('CRDs applied', installCrds);
+  // Loaded here, not at the top: `down` and `status` must work without the Kubernetes client.
+  const { ensureOperator } = await import('./operator.js');
+  const { KubeConfig } = await import('@kubernetes/client-node');
+  const kc = new KubeConfig();
+  kc.loadFromFile(paths.kubeconfig);
+  await timed('operator webhook + manager ready', () => ensureOperator(kc));
   writeFileSync(paths.env, envFile(bin));
   log(
     `up in ${((Date.now() - started) / 1000).toFixed(1)}s; CRDs: ${crds.length ? crds.join(', ') : '(none in manifests/crds)'}`,
@@ -183,6 +191,8 @@ function unmountAll(dir: string): void {
 
 export async function down(): Promise<void> {
   const started = Date.now();
+  // The operator first: its watches would otherwise hold the apiserver's shutdown up.
+  for (const name of ['spo-webhook', 'spo-manager']) await timed(`${name} stopped`, () => stopDaemon(name));
   // The kubelet first, or it would restart the containers we remove next.
   await timed('kubelet stopped', () => stopDaemon(kubeletName));
   await timed('pods removed, containerd stopped', stopContainerd);

@@ -1,10 +1,13 @@
 import type { Command } from '../command.js';
 import { convertCommand } from './convert.js';
+import { daemonCommand } from './daemon.js';
 import { diffCommand } from './diff.js';
+import { managerCommand } from './manager.js';
 import { mergeCommand } from './merge.js';
 import { recordCommand } from './record.js';
 import { runCommand } from './run.js';
 import { validateCommand } from './validate.js';
+import { webhookCommand } from './webhook.js';
 
 /** Every subcommand `seccompctl` lists; only commands that work belong here. */
 export const COMMANDS: readonly Command[] = [
@@ -14,4 +17,7 @@ export const COMMANDS: readonly Command[] = [
   convertCommand,
   recordCommand,
   runCommand,
+  webhookCommand,
+  managerCommand,
+  daemonCommand,
 ];

@@ -1,0 +1,284 @@
+// The main job: a walk through the product on this machine, printing what each step does and what it saw.
+// Run through `npm run demo` (which does the set-up first). Needs root: eBPF, mount namespaces, containers.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CoreV1Api, CustomObjectsApi, KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { paths, repoRoot } from '../test/env/layout.js';
+import { waitFor } from '../test/env/wait.js';
+import { startRole } from '../test/helpers/role-process.js';
+import { parseProfileText, renderProfile } from '../src/profiles/document.js';
+
+const GROUP = 'security-profiles-operator.x-k8s.io';
+const cli = join(repoRoot, 'dist/src/cli/main.js');
+let stepNo = 0;
+
+function step(title: string): void {
+  stepNo += 1;
+  console.log(`\n== ${stepNo}. ${title}`);
+}
+
+function saw(text: string): void {
+  for (const line of text.trimEnd().split('\n')) console.log(`   | ${line}`);
+}
+
+function seccompctl(args: string[]): { code: number; stdout: string; stderr: string } {
+  const res = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+  return { code: res.status ?? 1, stdout: res.stdout, stderr: res.stderr };
+}
+
+function expect(ok: boolean, what: string): void {
+  if (!ok) throw new Error(`demo: expected ${what}`);
+  console.log(`   ok: ${what}`);
+}
+
+async function localRecording(work: string): Promise<void> {
+  step('Record a command with eBPF: seccompctl record -- ls -la /');
+  const profile = join(work, 'ls.yaml');
+  const rec = seccompctl(['record', '-o', profile, '--', 'ls', '-la', '/']);
+  saw(rec.stderr);
+  expect(rec.code === 0, 'ls exited 0 while recorded');
+  const parsed = parseProfileText(readFileSync(profile, 'utf8'), profile);
+  const names = parsed.profile.spec.syscalls?.flatMap((s) => s.names) ?? [];
+  saw(
+    `${profile}: defaultAction ${parsed.profile.spec.defaultAction}, ${names.length} syscalls allowed:\n${names.join(' ')}`,
+  );
+
+  step('Run ls under its own profile: seccompctl run --profile ls.yaml -- ls /');
+  const ok = seccompctl(['run', '--profile', profile, '--', 'ls', '/']);
+  saw(`${ok.stdout.split('\n').slice(0, 4).join('\n')}\n...`);
+  expect(ok.code === 0, 'ls runs under the recorded profile');
+
+  step('Take away one syscall ls needs (getdents64) and run again');
+  const spec = parsed.profile.spec;
+  const broken = {
+    ...parsed.profile,
+    spec: {
+      ...spec,
+      syscalls: spec.syscalls?.map((s) => ({ ...s, names: s.names.filter((n) => n !== 'getdents64') })),
+    },
+  };
+  const brokenPath = join(work, 'ls-without-getdents64.yaml');
+  writeFileSync(brokenPath, renderProfile(broken, 'cr'));
+  const denied = seccompctl(['run', '--profile', brokenPath, '--', 'ls', '/']);
+  saw(denied.stderr);
+  expect(denied.code !== 0 && /getdents64/.test(denied.stderr), 'ls fails and the denied syscall is named');
+
+  step('Compare the two profiles: seccompctl diff');
+  const diff = seccompctl(['diff', profile, brokenPath]);
+  saw(diff.stdout);
+}
+
+/** A re-run starts from an empty my-namespace: pods first, so the in-use finalizer lets the profile go. */
+async function resetNamespace(core: CoreV1Api, custom: CustomObjectsApi): Promise<void> {
+  const namespace = 'my-namespace';
+  await core.deleteCollectionNamespacedPod({ namespace, gracePeriodSeconds: 0 });
+  for (const [version, plural] of [
+    ['v1alpha1', 'profilebindings'],
+    ['v1beta1', 'seccompprofiles'],
+  ] as const) {
+    await custom.deleteCollectionNamespacedCustomObject({ group: GROUP, version, namespace, plural });
+  }
+  await waitFor(
+    async () => {
+      const pods = await core.listNamespacedPod({ namespace });
+      const profiles = (await custom.listNamespacedCustomObject({
+        group: GROUP,
+        version: 'v1beta1',
+        namespace,
+        plural: 'seccompprofiles',
+      })) as { items: unknown[] };
+      return pods.items.length === 0 && profiles.items.length === 0;
+    },
+    { what: 'my-namespace to be empty from an earlier run', timeoutMs: 90_000 },
+  );
+}
+
+async function cluster(): Promise<void> {
+  step(
+    'Bring up the local cluster: etcd, kube-apiserver, controller-manager, scheduler, containerd, kubelet',
+  );
+  const up = spawnSync('bash', [join(repoRoot, 'scripts/dev'), 'up'], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  expect(up.status === 0, 'scripts/dev up succeeded');
+  const kc = new KubeConfig();
+  kc.loadFromFile(paths.kubeconfig);
+  const core = kc.makeApiClient(CoreV1Api);
+  const custom = kc.makeApiClient(CustomObjectsApi);
+
+  step('Start the node daemon for dev-node (seccompctl daemon)');
+  const daemon = startRole(
+    [
+      'daemon',
+      '--kubeconfig',
+      paths.kubeconfig,
+      '--node-name',
+      'dev-node',
+      '--kubelet-dir',
+      paths.kubeletDir,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--insecure-metrics',
+    ],
+    {},
+  );
+  try {
+    const listening = await daemon.waitForLog((l) => l['msg'] === 'daemon listening');
+    await daemon.waitForLog((l) => l['msg'] === 'daemon synced');
+    saw(`daemon listening on ${String(listening['address'])}, writing under ${paths.kubeletDir}/seccomp`);
+
+    step('Create the seed profile: SeccompProfile my-namespace/profile1 (defaultAction SCMP_ACT_LOG)');
+    await core.createNamespace({ body: { metadata: { name: 'my-namespace' } } }).catch(() => undefined);
+    await resetNamespace(core, custom);
+    await custom.createNamespacedCustomObject({
+      group: GROUP,
+      version: 'v1beta1',
+      namespace: 'my-namespace',
+      plural: 'seccompprofiles',
+      body: {
+        apiVersion: `${GROUP}/v1beta1`,
+        kind: 'SeccompProfile',
+        metadata: { namespace: 'my-namespace', name: 'profile1' },
+        spec: { defaultAction: 'SCMP_ACT_LOG' },
+      },
+    });
+    const file = join(paths.kubeletDir, 'seccomp/operator/my-namespace/profile1.json');
+    await waitFor(() => existsSync(file), { what: `${file} to appear`, timeoutMs: 60_000 });
+    saw(`${file}:\n${readFileSync(file, 'utf8')}`);
+    const status = await waitFor(
+      async () => {
+        const s = (await custom.getNamespacedCustomObject({
+          group: GROUP,
+          version: 'v1alpha1',
+          namespace: 'my-namespace',
+          plural: 'securityprofilenodestatuses',
+          name: 'profile1-dev-node',
+        })) as { status?: string };
+        return s.status === 'Installed' ? s : false;
+      },
+      { what: 'node status Installed' },
+    );
+    saw(`SecurityProfileNodeStatus profile1-dev-node: ${status.status}`);
+
+    step('Apply the profile to a pod (the seed test-pod, with the local busybox image)');
+    const pod: V1Pod = {
+      metadata: { name: 'test-pod', namespace: 'my-namespace' },
+      spec: {
+        terminationGracePeriodSeconds: 1,
+        securityContext: {
+          seccompProfile: { type: 'Localhost', localhostProfile: 'operator/my-namespace/profile1.json' },
+        },
+        containers: [
+          { name: 'test-container', image: 'localhost/spo-test/busybox:1', command: ['sleep', '3600'] },
+        ],
+      },
+    };
+    await core.createNamespacedPod({ namespace: 'my-namespace', body: pod });
+    const running = await waitFor(
+      async () => {
+        const p = await core.readNamespacedPod({ name: 'test-pod', namespace: 'my-namespace' });
+        return p.status?.phase === 'Running' ? p : false;
+      },
+      { what: 'test-pod running', timeoutMs: 90_000 },
+    );
+    saw(
+      `pod test-pod: ${running.status?.phase}, container ${running.status?.containerStatuses?.[0]?.containerID}\n` +
+        `seccompProfile: ${JSON.stringify(running.spec?.securityContext?.seccompProfile)}`,
+    );
+
+    step('Bind the profile to an image: ProfileBinding busybox-binding (image localhost/spo-test/busybox:1)');
+    const bindings = {
+      group: GROUP,
+      version: 'v1alpha1',
+      namespace: 'my-namespace',
+      plural: 'profilebindings',
+    };
+    await custom
+      .deleteNamespacedCustomObject({ ...bindings, name: 'busybox-binding' })
+      .catch(() => undefined);
+    await custom.createNamespacedCustomObject({
+      ...bindings,
+      body: {
+        apiVersion: `${GROUP}/v1alpha1`,
+        kind: 'ProfileBinding',
+        metadata: { name: 'busybox-binding', namespace: 'my-namespace' },
+        spec: {
+          profileRef: { kind: 'SeccompProfile', name: 'profile1' },
+          image: 'localhost/spo-test/busybox:1',
+        },
+      },
+    });
+    // The manager labels the namespace for the binding webhook; pods created before that are not bound.
+    await waitFor(
+      async () =>
+        (await core.readNamespace({ name: 'my-namespace' })).metadata?.labels?.[
+          'spo.x-k8s.io/enable-binding'
+        ] !== undefined,
+      { what: 'namespace my-namespace labelled spo.x-k8s.io/enable-binding' },
+    );
+    const bound = await core.createNamespacedPod({
+      namespace: 'my-namespace',
+      body: {
+        metadata: { generateName: 'bound-', namespace: 'my-namespace' },
+        spec: {
+          terminationGracePeriodSeconds: 1,
+          containers: [{ name: 'app', image: 'localhost/spo-test/busybox:1', command: ['sleep', '3600'] }],
+        },
+      },
+    });
+    const injected = bound.spec?.containers[0]?.securityContext?.seccompProfile;
+    saw(
+      `pod ${bound.metadata?.name} was created without a securityContext; the webhook set:\n${JSON.stringify(injected)}`,
+    );
+    expect(
+      injected?.localhostProfile === 'operator/my-namespace/profile1.json',
+      'the binding injected the profile',
+    );
+    const profileStatus = (await custom.getNamespacedCustomObject({
+      group: GROUP,
+      version: 'v1beta1',
+      namespace: 'my-namespace',
+      plural: 'seccompprofiles',
+      name: 'profile1',
+    })) as { status?: { status?: string; localhostProfile?: string; activeWorkloads?: string[] } };
+    saw(
+      `kubectl get sp -o wide: profile1  ${profileStatus.status?.status}  ${profileStatus.status?.localhostProfile}` +
+        `\nactiveWorkloads: ${(profileStatus.status?.activeWorkloads ?? []).join(', ') || '(updating)'}`,
+    );
+
+    step('Metrics of the daemon (GET /metrics)');
+    const metrics = await (await fetch(`${String(listening['address'])}/metrics`)).text();
+    saw(
+      metrics
+        .split('\n')
+        .filter((l) => l.startsWith('security_profiles_operator_'))
+        .join('\n'),
+    );
+  } finally {
+    await daemon.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0)
+    throw new Error('demo: run as root (eBPF, mount namespaces and containers need it)');
+  const work = mkdtempSync(join(tmpdir(), 'spo-demo-'));
+  console.log(`seccomp-profiles-operator demo (work files in ${work})`);
+  await localRecording(work);
+  await cluster();
+  console.log(`
+== Done. Keep exploring:
+   source .dev/env                      # KUBECONFIG=.dev/kubeconfig, NODE_NAME, KUBELET_DIR, ...
+   kubectl get sp,spns -A               # any kubectl within one minor version of 1.36
+   node dist/src/cli/main.js --help     # seccompctl
+   npm run dev -- down                  # tear the local cluster down`);
+}
+
+main().catch((err: unknown) => {
+  console.error(`\n${(err as Error).stack ?? String(err)}`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,161 @@
+import { managerConfig } from '../../config/manager.js';
+import { describeError, loadKubeConfig } from '../../k8s/client.js';
+import { WebhookCertificates } from '../../manager/certificates.js';
+import { NamespaceController } from '../../manager/controller.js';
+import { ProfileController } from '../../manager/profile-controller.js';
+import { acquireLeadership, type Leadership } from '../../manager/leader.js';
+import { SYSTEM_NAMESPACES } from '../../manager/opt-in.js';
+import { buildProbeApp } from '../../manager/probes.js';
+import { createMetrics, managerMetrics } from '../../metrics/index.js';
+import { type Command, EXIT_INVALID, EXIT_OK } from '../command.js';
+import { parseCommandArgs } from '../profile-inputs.js';
+import { roleLogger, untilSignal } from './serve.js';
+
+export const managerCommand: Command = {
+  name: 'manager',
+  summary: 'run the operator manager: webhook certificates, namespace opt-in, binding usage',
+  usage: `Usage: seccompctl manager [options]
+
+Leader-elected (Lease) controller. Issues the webhook CA and serving certificate (Secrets webhook-ca and
+webhook-server-cert), patches the caBundle into the MutatingWebhookConfiguration and renews well before
+expiry; labels namespaces that hold ProfileBindings / ProfileRecordings with spo.x-k8s.io/enable-binding /
+spo.x-k8s.io/enable-recording; keeps ProfileBinding status.activeWorkloads and the active-workload-lock
+finalizer in line with the pods that use them. Serves /healthz, /readyz and /metrics over HTTP.
+
+Options:
+  --kubeconfig FILE                 kubeconfig (env KUBECONFIG, else in-cluster)
+  --operator-namespace NS           (env OPERATOR_NAMESPACE, default security-profiles-operator)
+  --host HOST --port PORT           probe and metrics address (default 0.0.0.0:8080, env MANAGER_PORT)
+  --leader-elect true|false         (default true)
+  --lease-name NAME                 (default seccomp-profiles-operator-manager)
+  --webhook-configuration NAME      (default spo-mutating-webhook-configuration)
+  --service-name NAME               webhook Service the certificate names (default webhook-service)
+  --cert-host HOST                  another DNS name or IP for the certificate (repeatable)
+  --cert-dir DIR                    also write tls.crt/tls.key/ca.crt here (a webhook run locally)
+  --cert-check-seconds N            how often certificates are checked (default 300)
+  --ca-valid-days N                 (default 3650)
+  --serving-valid-days N            (default 90)
+  --serving-renew-before-days N     (default 30, at most a third of the validity)
+  --log-level LEVEL                 (env LOG_LEVEL, default info)
+
+Exit codes: 0 stopped by SIGTERM/SIGINT, 1 cannot start, or leadership lost (another replica takes over), 2 usage error.`,
+  async run(args, io) {
+    const { values } = parseCommandArgs(args, {
+      kubeconfig: { type: 'string' },
+      'operator-namespace': { type: 'string' },
+      'log-level': { type: 'string' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'leader-elect': { type: 'string' },
+      'lease-name': { type: 'string' },
+      'webhook-configuration': { type: 'string' },
+      'service-name': { type: 'string' },
+      'cert-host': { type: 'string', multiple: true },
+      'cert-dir': { type: 'string' },
+      'cert-check-seconds': { type: 'string' },
+      'ca-valid-days': { type: 'string' },
+      'serving-valid-days': { type: 'string' },
+      'serving-renew-before-days': { type: 'string' },
+    });
+    const config = managerConfig(values, io.env);
+    const log = roleLogger(io, 'manager', config.logLevel);
+    const kc = loadKubeConfig(config.kubeconfig);
+    const metrics = createMetrics();
+    const mm = managerMetrics(metrics);
+    const stopped = untilSignal(log);
+    const controller = new NamespaceController({
+      kc,
+      log,
+      metrics: mm,
+      excludedNamespaces: new Set([...SYSTEM_NAMESPACES, config.operatorNamespace]),
+    });
+    const profiles = new ProfileController({
+      kc,
+      log,
+      pods: controller.pods,
+      kubeletDir: io.env['KUBELET_DIR'] ?? '/var/lib/kubelet',
+    });
+    const certificates = new WebhookCertificates({
+      kc,
+      log,
+      metrics: mm,
+      namespace: config.operatorNamespace,
+      webhookConfiguration: config.webhookConfiguration,
+      certDir: config.certDir,
+      policy: {
+        caValidDays: config.caValidDays,
+        servingValidDays: config.servingValidDays,
+        servingRenewBeforeDays: config.servingRenewBeforeDays,
+        hosts: config.certHosts,
+      },
+    });
+    let certsReady = false;
+    const probes = buildProbeApp({
+      log,
+      registry: metrics.registry,
+      ready: () => certsReady && controller.synced(),
+    });
+    await probes.listen({ host: config.host, port: config.port });
+    const address = probes.server.address();
+    log.info(
+      { port: typeof address === 'object' && address ? address.port : config.port },
+      'manager probes listening',
+    );
+
+    const standby = new AbortController();
+    void stopped.then(() => standby.abort());
+    const leading = config.leaderElect
+      ? acquireLeadership({
+          kc,
+          namespace: config.operatorNamespace,
+          name: config.leaseName,
+          identity: config.identity,
+          log,
+          signal: standby.signal,
+        })
+      : Promise.resolve(undefined);
+    const first = await Promise.race([
+      leading.then(
+        (l) => ({ l }),
+        () => undefined,
+      ),
+      stopped.then(() => undefined),
+    ]);
+    if (first === undefined) {
+      await probes.close();
+      return EXIT_OK;
+    }
+    const leadership: Leadership | undefined = first.l;
+
+    let timer: NodeJS.Timeout | undefined;
+    const checkCertificates = async () => {
+      try {
+        await certificates.reconcile();
+        certsReady = true;
+        mm.reconciles.inc({ controller: 'certificates', result: 'ok' });
+      } catch (err) {
+        mm.reconciles.inc({ controller: 'certificates', result: 'error' });
+        mm.apiErrors.inc({ code: String(describeError(err).code ?? 'network') });
+        log.error(describeError(err), 'certificate reconcile failed');
+      }
+      timer = setTimeout(() => void checkCertificates(), certsReady ? config.certCheckMs : 2_000);
+    };
+    await checkCertificates();
+    // The profile controller reads the pods informer the namespace controller starts.
+    void controller.start().then(() => profiles.start());
+
+    const outcome = await Promise.race([
+      stopped.then(() => 'stopped' as const),
+      (leadership?.lost ?? new Promise<never>(() => {})).catch((err: Error) => {
+        log.error({ err }, 'leadership lost; exiting so a new leader takes over');
+        return 'lost' as const;
+      }),
+    ]);
+    clearTimeout(timer);
+    await profiles.stop();
+    await controller.stop();
+    await probes.close();
+    if (outcome === 'stopped') await leadership?.release();
+    return outcome === 'lost' ? EXIT_INVALID : EXIT_OK;
+  },
+};

@@ -1,0 +1,99 @@
+import {
+  CustomObjectsApi,
+  type KubeConfig,
+  type KubernetesListObject,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { ProfileBinding, ProfileRecording } from '../profiles/types.js';
+import { type BindingIndex, indexBindings, type ProfileNames } from '../webhook/binding.js';
+import { sortRecordings } from '../webhook/recording.js';
+import type { AdmissionState } from '../webhook/state.js';
+import { type Informer, makeInformer } from './informer.js';
+import {
+  PROFILE_BINDINGS,
+  PROFILE_RECORDINGS,
+  type ResourceRef,
+  resourcePath,
+  SECCOMP_PROFILES,
+} from './resources.js';
+
+/** A list function for any custom resource across namespaces. */
+export function listCustom<T extends KubernetesObject>(kc: KubeConfig, ref: ResourceRef) {
+  const api = kc.makeApiClient(CustomObjectsApi);
+  return () =>
+    api.listClusterCustomObject({ group: ref.group, version: ref.version, plural: ref.plural }) as Promise<
+      KubernetesListObject<T>
+    >;
+}
+
+/**
+ * Per-namespace views for admission, derived lazily from three informers and dropped when anything in that
+ * namespace changes, so a review costs a map lookup and the index is rebuilt at most once per change.
+ */
+export class AdmissionCache implements AdmissionState {
+  private readonly bindingInformer: Informer<ProfileBinding & KubernetesObject>;
+  private readonly recordingInformer: Informer<ProfileRecording & KubernetesObject>;
+  private readonly profileInformer: Informer<KubernetesObject>;
+  private readonly bindingViews = new Map<string, BindingIndex>();
+  private readonly recordingViews = new Map<string, readonly ProfileRecording[]>();
+  private readonly profileViews = new Map<string, ProfileNames>();
+
+  constructor(kc: KubeConfig, log: Logger) {
+    const make = <T extends KubernetesObject>(ref: ResourceRef) =>
+      makeInformer<T>(kc, resourcePath(ref), listCustom<T>(kc, ref), { log, what: ref.plural });
+    this.bindingInformer = make(PROFILE_BINDINGS);
+    this.recordingInformer = make(PROFILE_RECORDINGS);
+    this.profileInformer = make(SECCOMP_PROFILES);
+    this.bindingInformer.onChange((o) => this.bindingViews.delete(o.metadata?.namespace ?? ''));
+    this.recordingInformer.onChange((o) => this.recordingViews.delete(o.metadata?.namespace ?? ''));
+    this.profileInformer.onChange((o) => this.profileViews.delete(o.metadata?.namespace ?? ''));
+  }
+
+  async start(): Promise<void> {
+    await Promise.all([
+      this.bindingInformer.start(),
+      this.recordingInformer.start(),
+      this.profileInformer.start(),
+    ]);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([
+      this.bindingInformer.stop(),
+      this.recordingInformer.stop(),
+      this.profileInformer.stop(),
+    ]);
+  }
+
+  synced(): boolean {
+    return this.bindingInformer.synced() && this.recordingInformer.synced() && this.profileInformer.synced();
+  }
+
+  bindings(namespace: string): BindingIndex {
+    let view = this.bindingViews.get(namespace);
+    if (view === undefined) {
+      view = indexBindings([...this.bindingInformer.cache.list(namespace)]);
+      this.bindingViews.set(namespace, view);
+    }
+    return view;
+  }
+
+  recordings(namespace: string): readonly ProfileRecording[] {
+    let view = this.recordingViews.get(namespace);
+    if (view === undefined) {
+      view = sortRecordings(this.recordingInformer.cache.list(namespace));
+      this.recordingViews.set(namespace, view);
+    }
+    return view;
+  }
+
+  profiles(namespace: string): ProfileNames {
+    let view = this.profileViews.get(namespace);
+    if (view === undefined) {
+      view = new Set(this.profileInformer.cache.list(namespace).map((p) => p.metadata?.name ?? ''));
+      this.profileViews.set(namespace, view);
+    }
+    return view;
+  }
+}

@@ -1,0 +1,244 @@
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+  type KubernetesObject,
+  PatchStrategy,
+  setHeaderOptions,
+  type V1Namespace,
+  type V1Pod,
+} from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { listCustom } from '../k8s/admission-cache.js';
+import { describeError, statusOf } from '../k8s/client.js';
+import { type Informer, makeInformer } from '../k8s/informer.js';
+import { PROFILE_BINDINGS, PROFILE_RECORDINGS, resourcePath } from '../k8s/resources.js';
+import type { ManagerMetrics } from '../metrics/index.js';
+import type { ProfileBinding, ProfileRecording } from '../profiles/types.js';
+import { bindingSync, bindingUsage, type PodWithStatus } from './binding-usage.js';
+import { optInPatch } from './opt-in.js';
+
+export interface ControllerOptions {
+  readonly kc: KubeConfig;
+  readonly log: Logger;
+  readonly metrics: ManagerMetrics;
+  /** Never labelled for the webhooks: system namespaces and the operator's own. */
+  readonly excludedNamespaces: ReadonlySet<string>;
+}
+
+type Binding = ProfileBinding & KubernetesObject;
+type Recording = ProfileRecording & KubernetesObject;
+
+const MAX_BACKOFF_MS = 30_000;
+
+/**
+ * Keeps per-namespace state in line with what the namespace holds: the webhooks' opt-in labels, and each
+ * ProfileBinding's activeWorkloads and finalizer. Work is keyed by namespace, so a burst of pod events
+ * costs one pass; a failed pass is retried with back-off.
+ */
+export class NamespaceController {
+  private readonly core: CoreV1Api;
+  private readonly custom: CustomObjectsApi;
+  private readonly namespaces: Informer<V1Namespace>;
+  /** Shared with the profile controller, so the manager watches pods once. */
+  readonly pods: Informer<V1Pod>;
+  private readonly bindings: Informer<Binding>;
+  private readonly recordings: Informer<Recording>;
+  private readonly queue = new Set<string>();
+  private readonly failures = new Map<string, number>();
+  private draining = false;
+  private running = false;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(private readonly options: ControllerOptions) {
+    const { kc, log } = options;
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.custom = kc.makeApiClient(CustomObjectsApi);
+    this.namespaces = makeInformer<V1Namespace>(kc, '/api/v1/namespaces', () => this.core.listNamespace(), {
+      log,
+      what: 'namespaces',
+    });
+    this.pods = makeInformer<V1Pod>(kc, '/api/v1/pods', () => this.core.listPodForAllNamespaces(), {
+      log,
+      what: 'pods',
+    });
+    this.bindings = makeInformer<Binding>(
+      kc,
+      resourcePath(PROFILE_BINDINGS),
+      listCustom<Binding>(kc, PROFILE_BINDINGS),
+      {
+        log,
+        what: 'profilebindings',
+      },
+    );
+    this.recordings = makeInformer<Recording>(
+      kc,
+      resourcePath(PROFILE_RECORDINGS),
+      listCustom<Recording>(kc, PROFILE_RECORDINGS),
+      { log, what: 'profilerecordings' },
+    );
+    this.namespaces.onChange((ns, verb) => verb !== 'delete' && this.enqueue(ns.metadata?.name));
+    for (const inf of [this.pods, this.bindings, this.recordings] as Informer<KubernetesObject>[]) {
+      inf.onChange((o) => this.enqueue(o.metadata?.namespace));
+    }
+  }
+
+  async start(): Promise<void> {
+    await Promise.all([
+      this.namespaces.start(),
+      this.pods.start(),
+      this.bindings.start(),
+      this.recordings.start(),
+    ]);
+    this.running = true;
+    for (const ns of this.namespaces.cache.list()) this.enqueue(ns.metadata?.name);
+    this.options.log.info('controller caches synced');
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await Promise.all([
+      this.namespaces.stop(),
+      this.pods.stop(),
+      this.bindings.stop(),
+      this.recordings.stop(),
+    ]);
+  }
+
+  synced(): boolean {
+    return this.running;
+  }
+
+  /** Resolves when no namespace is queued or being reconciled (for tests and orderly shutdown). */
+  idle(): Promise<void> {
+    if (!this.draining && this.queue.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private enqueue(namespace: string | undefined): void {
+    if (!namespace) return;
+    this.queue.add(namespace);
+    if (this.running && !this.draining) setImmediate(() => void this.drain());
+  }
+
+  private async drain(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      while (this.running && this.queue.size > 0) {
+        const [ns] = this.queue as unknown as [string];
+        this.queue.delete(ns);
+        await this.reconcileSafely(ns);
+      }
+    } finally {
+      this.draining = false;
+      if (this.queue.size === 0) for (const w of this.idleWaiters.splice(0)) w();
+    }
+  }
+
+  private async reconcileSafely(namespace: string): Promise<void> {
+    try {
+      await this.reconcile(namespace);
+      this.failures.delete(namespace);
+      this.options.metrics.reconciles.inc({ controller: 'namespace', result: 'ok' });
+    } catch (err) {
+      const n = (this.failures.get(namespace) ?? 0) + 1;
+      this.failures.set(namespace, n);
+      const code = statusOf(err);
+      this.options.metrics.reconciles.inc({ controller: 'namespace', result: 'error' });
+      this.options.metrics.apiErrors.inc({ code: String(code ?? 'network') });
+      const delay = Math.min(250 * 2 ** n, MAX_BACKOFF_MS);
+      // A conflict only means our cached copy was stale; the watch brings the new one and we try again.
+      const level = code === 409 ? 'debug' : 'warn';
+      this.options.log[level](
+        { ...describeError(err), namespace, retryMs: delay },
+        'namespace reconcile failed',
+      );
+      setTimeout(() => this.enqueue(namespace), delay).unref();
+    }
+  }
+
+  private async reconcile(namespace: string): Promise<void> {
+    const bindings = [...this.bindings.cache.list(namespace)];
+    const recordings = this.recordings.cache.list(namespace);
+    const ns = this.namespaces.cache.get(namespace);
+    if (ns && !ns.metadata?.deletionTimestamp) {
+      const patch = optInPatch(
+        { name: namespace, labels: ns.metadata?.labels, annotations: ns.metadata?.annotations },
+        {
+          binding: bindings.some((b) => !(b.metadata as { deletionTimestamp?: unknown }).deletionTimestamp),
+          recording: recordings.some(
+            (r) => !(r.metadata as { deletionTimestamp?: unknown }).deletionTimestamp,
+          ),
+        },
+        this.options.excludedNamespaces,
+      );
+      if (patch) {
+        await this.core.patchNamespace(
+          { name: namespace, body: patch },
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        );
+        this.options.log.info(
+          { namespace, labels: patch.metadata.labels },
+          'namespace opt-in labels updated',
+        );
+      }
+    }
+    if (bindings.length === 0) return;
+    const usage = bindingUsage(
+      namespace,
+      bindings,
+      this.pods.cache.list(namespace) as unknown as PodWithStatus[],
+    );
+    for (const binding of bindings) {
+      await this.syncBinding(namespace, binding, usage.get(binding.metadata.name) ?? []);
+    }
+  }
+
+  private async syncBinding(namespace: string, binding: Binding, users: string[]): Promise<void> {
+    const sync = bindingSync(binding, users);
+    const { group, version, plural } = PROFILE_BINDINGS;
+    const name = binding.metadata.name;
+    const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+    const terminating = Boolean((binding.metadata as { deletionTimestamp?: unknown }).deletionTimestamp);
+    // Status first, finalizer last: once the finalizer goes, a terminating binding may vanish at once.
+    if (sync.activeWorkloads) {
+      await this.custom.patchNamespacedCustomObjectStatus(
+        {
+          group,
+          version,
+          plural,
+          namespace,
+          name,
+          body: { status: { activeWorkloads: sync.activeWorkloads } },
+        },
+        merge,
+      );
+    }
+    const adding =
+      sync.finalizers &&
+      sync.finalizers.length > ((binding.metadata as { finalizers?: string[] }).finalizers?.length ?? 0);
+    // The apiserver refuses new finalizers on an object being deleted; in-use protection then comes too late.
+    if (sync.finalizers && !(adding && terminating)) {
+      await this.custom.patchNamespacedCustomObject(
+        {
+          group,
+          version,
+          plural,
+          namespace,
+          name,
+          body: {
+            metadata: { finalizers: sync.finalizers, resourceVersion: binding.metadata.resourceVersion },
+          },
+        },
+        merge,
+      );
+    }
+    if (sync.activeWorkloads || sync.finalizers) {
+      this.options.log.info(
+        { namespace, binding: name, activeWorkloads: users.length },
+        'binding usage updated',
+      );
+    }
+  }
+}

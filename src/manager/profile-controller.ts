@@ -1,0 +1,205 @@
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+  type KubernetesObject,
+  PatchStrategy,
+  setHeaderOptions,
+  type V1Node,
+  type V1Pod,
+} from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { NODE_STATUS_PLURAL } from '../daemon/node-status-writer.js';
+import { profileLocation } from '../daemon/profile-path.js';
+import { PARTIAL_LABEL } from '../daemon/profile-sync.js';
+import { listCustom } from '../k8s/admission-cache.js';
+import { type Informer, makeInformer } from '../k8s/informer.js';
+import { type ResourceRef, resourcePath, SECCOMP_PROFILES } from '../k8s/resources.js';
+import { API_GROUP } from '../profiles/schema.js';
+import type { ProfileState, SeccompProfile, SecurityProfileNodeStatus } from '../profiles/types.js';
+import { rollUpNodeStates } from './profile-status.js';
+import { profilesUsedByPod } from './profile-usage.js';
+import { WorkQueue } from './work-queue.js';
+
+/** Held on a SeccompProfile while pods use it, so deleting it leaves it Terminating and its file in place. */
+export const IN_USE_FINALIZER = 'spo.x-k8s.io/in-use-by-active-pods';
+
+const NODE_STATUSES: ResourceRef = { group: API_GROUP, version: 'v1alpha1', plural: NODE_STATUS_PLURAL };
+
+type Profile = SeccompProfile & KubernetesObject & { metadata: { name: string } };
+type NodeStatus = SecurityProfileNodeStatus & KubernetesObject;
+
+export interface ProfileControllerOptions {
+  readonly kc: KubeConfig;
+  readonly log: Logger;
+  /** Shared with other controllers of the manager, so pods are watched once. */
+  readonly pods: Informer<V1Pod>;
+  readonly kubeletDir?: string;
+}
+
+function isRunningPod(pod: V1Pod): boolean {
+  return pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed';
+}
+
+function isReady(node: V1Node): boolean {
+  return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+}
+
+/**
+ * SeccompProfile status from the cluster's point of view: the nodes' states rolled up, the Ready condition,
+ * where the profile lives, which pods use it, and the in-use finalizer. Keyed by namespace.
+ */
+export class ProfileController {
+  private readonly custom: CustomObjectsApi;
+  private readonly profiles: Informer<Profile>;
+  private readonly nodeStatuses: Informer<NodeStatus>;
+  private readonly nodes: Informer<V1Node>;
+  private readonly queue: WorkQueue;
+
+  constructor(private readonly options: ProfileControllerOptions) {
+    const { kc, log } = options;
+    this.custom = kc.makeApiClient(CustomObjectsApi);
+    this.profiles = makeInformer<Profile>(
+      kc,
+      resourcePath(SECCOMP_PROFILES),
+      listCustom<Profile>(kc, SECCOMP_PROFILES),
+      {
+        log,
+        what: 'seccompprofiles',
+      },
+    );
+    this.nodeStatuses = makeInformer<NodeStatus>(
+      kc,
+      resourcePath(NODE_STATUSES),
+      listCustom<NodeStatus>(kc, NODE_STATUSES),
+      {
+        log,
+        what: 'securityprofilenodestatuses',
+      },
+    );
+    const core = kc.makeApiClient(CoreV1Api);
+    this.nodes = makeInformer<V1Node>(kc, '/api/v1/nodes', () => core.listNode(), { log, what: 'nodes' });
+    this.queue = new WorkQueue((ns) => this.reconcile(ns), log.child({ controller: 'profile' }));
+    this.profiles.onChange((p) => this.queue.add(p.metadata.namespace));
+    this.nodeStatuses.onChange((s) => this.queue.add(s.metadata?.namespace));
+    this.nodes.onChange(() => {
+      for (const p of this.profiles.cache.list()) this.queue.add(p.metadata.namespace);
+    });
+    options.pods.onChange((pod) => {
+      for (const key of profilesUsedByPod(pod)) this.queue.add(key.split('/')[0]);
+    });
+  }
+
+  async start(): Promise<void> {
+    await Promise.all([this.profiles.start(), this.nodeStatuses.start(), this.nodes.start()]);
+    this.queue.start();
+    for (const p of this.profiles.cache.list()) this.queue.add(p.metadata.namespace);
+  }
+
+  async stop(): Promise<void> {
+    this.queue.stop();
+    await Promise.all([this.profiles.stop(), this.nodeStatuses.stop(), this.nodes.stop()]);
+  }
+
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  private usersByProfile(): Map<string, string[]> {
+    const users = new Map<string, string[]>();
+    for (const pod of this.options.pods.cache.list()) {
+      if (!isRunningPod(pod)) continue;
+      for (const key of profilesUsedByPod(pod)) {
+        const list = users.get(key) ?? [];
+        list.push(`${pod.metadata?.namespace}/${pod.metadata?.name}`);
+        users.set(key, list);
+      }
+    }
+    return users;
+  }
+
+  private async reconcile(namespace: string): Promise<void> {
+    const users = this.usersByProfile();
+    const readyNodes = this.nodes.cache
+      .list()
+      .filter(isReady)
+      .map((n) => n.metadata?.name ?? '');
+    const statuses = this.nodeStatuses.cache.list(namespace);
+    for (const profile of this.profiles.cache.list(namespace)) {
+      const name = profile.metadata.name;
+      const active = (users.get(`${namespace}/${name}`) ?? []).sort();
+      await this.syncFinalizer(profile, active.length > 0);
+      const terminating =
+        (profile.metadata as { deletionTimestamp?: unknown }).deletionTimestamp !== undefined;
+      const partial = profile.metadata.labels?.[PARTIAL_LABEL] === 'true';
+      const rolled = rollUpNodeStates(
+        statuses
+          .filter((s) => s.profileName === name)
+          .map((s) => ({ nodeName: s.nodeName, status: s.status, message: s.message })),
+        readyNodes,
+      );
+      const state: ProfileState = terminating ? 'Terminating' : partial ? 'Partial' : rolled.status;
+      const condition = terminating
+        ? { type: 'Ready', status: 'False', reason: 'Deleting', message: `in use by ${active.length} pod(s)` }
+        : rolled.condition;
+      const location = profileLocation(namespace, name);
+      const status = {
+        status: state,
+        ...(partial ? {} : { localhostProfile: location.localhostProfile }),
+        ...(partial
+          ? {}
+          : {
+              path: `${this.options.kubeletDir ?? '/var/lib/kubelet'}/seccomp/${location.localhostProfile}`,
+            }),
+        activeWorkloads: active,
+        conditions: [{ ...condition, lastTransitionTime: this.transitionTime(profile, condition.status) }],
+      };
+      if (JSON.stringify(comparable(profile.status)) === JSON.stringify(comparable(status))) continue;
+      await this.custom.patchNamespacedCustomObjectStatus(
+        { ...SECCOMP_PROFILES, namespace, name, body: { status } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+      this.options.log.info(
+        { namespace, name, status: state, activeWorkloads: active.length },
+        'profile status updated',
+      );
+    }
+  }
+
+  private transitionTime(profile: Profile, status: string): string {
+    const previous = profile.status?.conditions?.find((c) => c.type === 'Ready');
+    return previous?.status === status && previous.lastTransitionTime
+      ? previous.lastTransitionTime
+      : new Date().toISOString();
+  }
+
+  private async syncFinalizer(profile: Profile, inUse: boolean): Promise<void> {
+    const finalizers = (profile.metadata as { finalizers?: string[] }).finalizers ?? [];
+    const has = finalizers.includes(IN_USE_FINALIZER);
+    if (has === inUse) return;
+    // The apiserver refuses new finalizers on an object being deleted.
+    if (inUse && (profile.metadata as { deletionTimestamp?: unknown }).deletionTimestamp !== undefined)
+      return;
+    const next = inUse ? [...finalizers, IN_USE_FINALIZER] : finalizers.filter((f) => f !== IN_USE_FINALIZER);
+    await this.custom.patchNamespacedCustomObject(
+      {
+        ...SECCOMP_PROFILES,
+        namespace: profile.metadata.namespace ?? 'default',
+        name: profile.metadata.name,
+        body: {
+          metadata: {
+            finalizers: next,
+            resourceVersion: (profile.metadata as { resourceVersion?: string }).resourceVersion,
+          },
+        },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+  }
+}
+
+/** Status without timestamps, to tell whether a patch would change anything. */
+function comparable(status: unknown): unknown {
+  const s = (status ?? {}) as { conditions?: Array<Record<string, unknown>> };
+  return { ...s, conditions: (s.conditions ?? []).map(({ lastTransitionTime: _t, ...rest }) => rest) };
+}

@@ -1,0 +1,63 @@
+import { ENABLE_BINDING_LABEL, ENABLE_RECORDING_LABEL, SYSTEM_NAMESPACES } from '../manager/opt-in.js';
+import { BINDING_PATH, RECORDING_PATH } from './paths.js';
+
+export const WEBHOOK_CONFIGURATION_NAME = 'spo-mutating-webhook-configuration';
+export const BINDING_WEBHOOK_NAME = 'binding.spo.io';
+export const RECORDING_WEBHOOK_NAME = 'recording.spo.io';
+export const WEBHOOK_SERVICE_NAME = 'webhook-service';
+
+export type WebhookTarget =
+  | { readonly service: { readonly namespace: string; readonly name: string; readonly port: number } }
+  | { readonly url: string };
+
+/**
+ * The MutatingWebhookConfiguration: in-cluster it targets the Service, in local runs a URL. Kept as code so
+ * the manifest and the local cluster cannot drift (a unit test compares them).
+ */
+export function webhookConfiguration(target: WebhookTarget, operatorNamespace: string, caBundle?: string) {
+  const clientConfig = (path: string) => ({
+    ...('url' in target ? { url: `${target.url}${path}` } : { service: { ...target.service, path } }),
+    ...(caBundle ? { caBundle } : {}),
+  });
+  const entry = (name: string, path: string, label: string, failurePolicy: 'Fail' | 'Ignore') => ({
+    name,
+    admissionReviewVersions: ['v1'],
+    clientConfig: clientConfig(path),
+    rules: [
+      {
+        apiGroups: [''],
+        apiVersions: ['v1'],
+        operations: ['CREATE'],
+        resources: ['pods'],
+        scope: 'Namespaced',
+      },
+    ],
+    failurePolicy,
+    matchPolicy: 'Equivalent',
+    sideEffects: 'None',
+    timeoutSeconds: 5,
+    reinvocationPolicy: 'IfNeeded',
+    namespaceSelector: {
+      matchExpressions: [
+        { key: label, operator: 'Exists' },
+        {
+          key: 'kubernetes.io/metadata.name',
+          operator: 'NotIn',
+          values: [...SYSTEM_NAMESPACES, operatorNamespace],
+        },
+      ],
+    },
+  });
+  return {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'MutatingWebhookConfiguration',
+    metadata: {
+      name: WEBHOOK_CONFIGURATION_NAME,
+      labels: { 'app.kubernetes.io/name': 'seccomp-profiles-operator' },
+    },
+    webhooks: [
+      entry(BINDING_WEBHOOK_NAME, BINDING_PATH, ENABLE_BINDING_LABEL, 'Fail'),
+      entry(RECORDING_WEBHOOK_NAME, RECORDING_PATH, ENABLE_RECORDING_LABEL, 'Ignore'),
+    ],
+  };
+}

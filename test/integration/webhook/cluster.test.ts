@@ -1,0 +1,485 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { join } from 'node:path';
+import { CustomObjectsApi } from '@kubernetes/client-node';
+import t from 'tap';
+import {
+  type Cluster,
+  createNamespace,
+  deleteNamespace,
+  requireCluster,
+  waitFor,
+} from '../../helpers/cluster.js';
+import { get } from '../../env/http.js';
+import { paths } from '../../env/layout.js';
+import { logPath } from '../../env/processes.js';
+import {
+  ensureOperator,
+  managerDaemon,
+  OPERATOR_NAMESPACE,
+  operatorPaths,
+  operatorPorts,
+  startManager,
+  startWebhook,
+  stopOperator,
+  waitManagerReady,
+  waitWebhookReady,
+  webhookDaemon,
+  webhookUrl,
+} from '../../env/operator.js';
+import { stopDaemon } from '../../env/processes.js';
+import { createPod, type PodLike } from './kube.js';
+import { httpsRequest, spawnRole } from './helpers.js';
+
+const GROUP = 'security-profiles-operator.x-k8s.io';
+const seeds = join(import.meta.dirname, '../../fixtures/seeds');
+
+const cluster = await requireCluster(t);
+if (cluster) await main(cluster);
+
+async function main(c: Cluster) {
+  const custom = c.kc.makeApiClient(CustomObjectsApi);
+  // Only what the processes log during this run counts for the forbidden check below.
+  const logStart = Object.fromEntries(
+    [webhookDaemon, managerDaemon].map((d) => [d, existsSync(logPath(d)) ? statSync(logPath(d)).size : 0]),
+  );
+  const { started } = await ensureOperator(c.kc);
+  // A run that started the operator stops it; one a developer started (scripts/dev up) is left running.
+  t.teardown(async () => {
+    if (started.length > 0) await stopOperator();
+  });
+
+  const createCustom = (namespace: string, plural: string, version: string, body: Record<string, unknown>) =>
+    custom.createNamespacedCustomObject({ group: GROUP, version, namespace, plural, body });
+  const profile = (namespace: string, name: string) =>
+    createCustom(namespace, 'seccompprofiles', 'v1beta1', {
+      apiVersion: `${GROUP}/v1beta1`,
+      kind: 'SeccompProfile',
+      metadata: { name, namespace },
+      spec: { defaultAction: 'SCMP_ACT_LOG' },
+    });
+  const binding = (namespace: string, name: string, image: string, profileName: string) =>
+    createCustom(namespace, 'profilebindings', 'v1alpha1', {
+      apiVersion: `${GROUP}/v1alpha1`,
+      kind: 'ProfileBinding',
+      metadata: { name, namespace },
+      spec: { profileRef: { kind: 'SeccompProfile', name: profileName }, image },
+    });
+  const seed = (file: string) => {
+    const text = readFileSync(join(seeds, file), 'utf8');
+    return (import('yaml') as Promise<typeof import('yaml')>).then(
+      (y) => y.parse(text) as Record<string, unknown>,
+    );
+  };
+  const webhookRequests = async () => {
+    const res = await httpsRequest(`${webhookUrl()}/metrics`, {
+      ca: readFileSync(join(operatorPaths.certDir, 'ca.crt'), 'utf8'),
+    });
+    return [...res.body.matchAll(/^webhook_admission_requests_total\{[^}]*\} (\d+)/gm)].reduce(
+      (n, m) => n + Number(m[1]),
+      0,
+    );
+  };
+  const profileOf = (p: PodLike, i = 0, init = false) =>
+    (init ? p.spec?.initContainers : p.spec?.containers)?.[i]?.securityContext?.['seccompProfile'] as
+      | { type: string; localhostProfile?: string }
+      | undefined;
+  /** Waits until the namespace is labelled and the webhook's cache sees the binding (a dry-run admission is patched). */
+  const untilBound = (namespace: string, image: string) =>
+    waitFor(
+      async () => {
+        const res = await createPod(
+          c.kc,
+          namespace,
+          { metadata: { name: 'probe' }, spec: { containers: [{ name: 'c', image }] } },
+          true,
+        );
+        return res.status === 201 && profileOf(res.body) !== undefined;
+      },
+      { what: `binding for ${image} active in ${namespace}`, timeoutMs: 30_000 },
+    );
+
+  t.test('binding webhook: the seed ProfileBinding and its rules', async (t) => {
+    const ns = await createNamespace(c, 'bind');
+    t.teardown(() => deleteNamespace(c, ns));
+    await profile(ns, 'profile-complain');
+    const seedBinding = await seed('nginx-binding.yaml');
+    await createCustom(ns, 'profilebindings', 'v1alpha1', {
+      ...seedBinding,
+      metadata: { ...(seedBinding['metadata'] as object), namespace: ns },
+    });
+    await waitFor(
+      async () =>
+        (await c.core.readNamespace({ name: ns })).metadata?.labels?.['spo.x-k8s.io/enable-binding'] !==
+        undefined,
+      { what: 'the manager to label the namespace', timeoutMs: 30_000 },
+    );
+    await untilBound(ns, 'nginx:1.19.1');
+    const want = { type: 'Localhost', localhostProfile: `operator/${ns}/profile-complain.json` };
+
+    const created = await createPod(c.kc, ns, {
+      metadata: { name: 'nginx' },
+      spec: {
+        initContainers: [{ name: 'init', image: 'nginx:1.19.1' }],
+        containers: [
+          { name: 'nginx', image: 'nginx:1.19.1' },
+          { name: 'long', image: 'docker.io/library/nginx:1.19.1' },
+          { name: 'other', image: c.images.busybox },
+        ],
+      },
+    });
+    t.equal(created.status, 201, created.body.message ?? 'created');
+    t.same(profileOf(created.body, 0), want, 'container-level localhostProfile');
+    t.same(profileOf(created.body, 1), want, 'normalised image reference matches');
+    t.same(profileOf(created.body, 0, true), want, 'init container too');
+    t.equal(
+      profileOf(created.body, 2),
+      undefined,
+      'an unmatched container without a "*" binding is untouched',
+    );
+    t.equal(
+      (created.body.spec as { securityContext?: { seccompProfile?: unknown } }).securityContext
+        ?.seccompProfile,
+      undefined,
+      'no pod-level change',
+    );
+
+    // Second admission pass: the admitted pod, sent again, comes back exactly as it went in.
+    const again = await createPod(c.kc, ns, { metadata: { name: 'again' }, spec: created.body.spec }, true);
+    t.same(
+      again.body.spec.containers.map((x) => x.securityContext ?? null),
+      created.body.spec.containers.map((x) => x.securityContext ?? null),
+      'idempotent',
+    );
+
+    await profile(ns, 'any');
+    await binding(ns, 'wildcard', '*', 'any');
+    await waitFor(
+      async () =>
+        profileOf(
+          (
+            await createPod(
+              c.kc,
+              ns,
+              { spec: { containers: [{ name: 'b', image: c.images.busybox }] } },
+              true,
+            )
+          ).body,
+        ) !== undefined,
+      { what: 'the "*" binding in the webhook cache', timeoutMs: 30_000 },
+    );
+    const mixed = await createPod(
+      c.kc,
+      ns,
+      {
+        metadata: { name: 'mixed' },
+        spec: {
+          containers: [
+            { name: 'nginx', image: 'nginx:1.19.1' },
+            { name: 'other', image: c.images.busybox },
+          ],
+        },
+      },
+      true,
+    );
+    t.same(profileOf(mixed.body, 0), want, '"*" does not override the image binding');
+    t.same(
+      profileOf(mixed.body, 1),
+      { type: 'Localhost', localhostProfile: `operator/${ns}/any.json` },
+      '"*" covers the unmatched container',
+    );
+
+    await binding(ns, 'dangling', 'localhost/spo-test/demo:1', 'no-such-profile');
+    const warned = await waitFor(
+      async () => {
+        const res = await createPod(
+          c.kc,
+          ns,
+          {
+            metadata: { name: 'dangling' },
+            spec: { containers: [{ name: 'd', image: 'localhost/spo-test/demo:1' }] },
+          },
+          true,
+        );
+        return res.warnings.some((w) => w.includes('no-such-profile')) ? res : undefined;
+      },
+      { what: 'the dangling binding in the webhook cache', timeoutMs: 30_000 },
+    );
+    t.equal(warned.status, 201, 'a missing profile admits the pod');
+    t.same(
+      profileOf(warned.body),
+      { type: 'Localhost', localhostProfile: `operator/${ns}/any.json` },
+      'the skipped binding leaves the container to "*"',
+    );
+  });
+
+  t.test('namespaces without bindings never reach the webhook', async (t) => {
+    const ns = await createNamespace(c, 'plain');
+    t.teardown(() => deleteNamespace(c, ns));
+    const before = await webhookRequests();
+    const res = await createPod(
+      c.kc,
+      ns,
+      { spec: { containers: [{ name: 'nginx', image: 'nginx:1.19.1' }] } },
+      true,
+    );
+    t.equal(res.status, 201);
+    t.equal(profileOf(res.body), undefined);
+    t.equal(await webhookRequests(), before, 'no admission request counted');
+  });
+
+  t.test('recording webhook: the seed ProfileRecordings', async (t) => {
+    const ns = await createNamespace(c, 'rec');
+    t.teardown(() => deleteNamespace(c, ns));
+    const bpf = await seed('recording-bpf.yaml');
+    await createCustom(ns, 'profilerecordings', 'v1alpha1', {
+      ...bpf,
+      metadata: { ...(bpf['metadata'] as object), namespace: ns },
+    });
+    const pod: PodLike = {
+      metadata: { name: 'app', labels: { app: 'my-app' } },
+      spec: {
+        containers: [
+          { name: 'nginx', image: 'nginx:1.19.1' },
+          { name: 'sidecar', image: c.images.busybox },
+        ],
+      },
+    };
+    const recorded = await waitFor(
+      async () => {
+        const res = await createPod(c.kc, ns, pod, true);
+        return res.body.metadata?.labels?.['spo.x-k8s.io/recording-id'] ? res : undefined;
+      },
+      { what: 'the recording in the webhook cache and the namespace labelled', timeoutMs: 30_000 },
+    );
+    t.equal(recorded.body.metadata?.labels?.['spo.x-k8s.io/recording-id'], 'my-recording');
+    t.match(recorded.body.metadata?.annotations, {
+      'io.containers.trace-bpf/nginx': 'my-recording',
+      'io.containers.trace-bpf/sidecar': 'my-recording',
+    });
+    const nsLabels = (await c.core.readNamespace({ name: ns })).metadata?.labels ?? {};
+    t.ok('spo.x-k8s.io/enable-recording' in nsLabels, 'namespace opted in by the manager');
+
+    const limited = await seed('recording-logs.yaml');
+    const ns2 = await createNamespace(c, 'reclogs');
+    t.teardown(() => deleteNamespace(c, ns2));
+    await createCustom(ns2, 'profilerecordings', 'v1alpha1', {
+      ...limited,
+      metadata: { ...(limited['metadata'] as object), namespace: ns2 },
+      spec: { ...(limited['spec'] as object), containers: ['nginx'] },
+    });
+    const logs = await waitFor(
+      async () => {
+        const res = await createPod(c.kc, ns2, pod, true);
+        return res.body.metadata?.labels?.['spo.x-k8s.io/recording-id'] ? res : undefined;
+      },
+      { what: 'the logs recording active', timeoutMs: 30_000 },
+    );
+    t.same(
+      Object.keys(logs.body.metadata?.annotations ?? {}).filter((k) => k.startsWith('io.containers.trace')),
+      ['io.containers.trace-logs/nginx'],
+      'containers: limits the annotations',
+    );
+    t.same(profileOf(logs.body, 0), {
+      type: 'Localhost',
+      localhostProfile: `operator/${OPERATOR_NAMESPACE}/log-enricher-trace.json`,
+    });
+    t.equal(profileOf(logs.body, 1), undefined, 'the unselected container keeps its profile');
+  });
+
+  t.test('manager: activeWorkloads and finalizer follow the pods', async (t) => {
+    const ns = await createNamespace(c, 'usage');
+    t.teardown(() => deleteNamespace(c, ns));
+    await profile(ns, 'p1');
+    await binding(ns, 'b1', c.images.pause, 'p1');
+    await untilBound(ns, c.images.pause);
+    const res = await createPod(c.kc, ns, {
+      metadata: { name: 'user' },
+      spec: { containers: [{ name: 'p', image: c.images.pause }] },
+    });
+    t.equal(res.status, 201);
+    const read = () =>
+      custom.getNamespacedCustomObject({
+        group: GROUP,
+        version: 'v1alpha1',
+        namespace: ns,
+        plural: 'profilebindings',
+        name: 'b1',
+      }) as Promise<{
+        metadata: { finalizers?: string[] };
+        status?: { activeWorkloads?: string[] };
+      }>;
+    await waitFor(
+      async () => {
+        const b = await read();
+        return (
+          b.status?.activeWorkloads?.includes(`${ns}/user`) &&
+          b.metadata.finalizers?.includes('active-workload-lock')
+        );
+      },
+      { what: 'activeWorkloads and finalizer set', timeoutMs: 30_000 },
+    );
+    t.pass('in use: activeWorkloads lists the pod, finalizer active-workload-lock set');
+    await c.core.deleteNamespacedPod({ name: 'user', namespace: ns, gracePeriodSeconds: 0 });
+    await waitFor(
+      async () => {
+        const b = await read();
+        return (
+          (b.status?.activeWorkloads ?? []).length === 0 &&
+          !(b.metadata.finalizers ?? []).includes('active-workload-lock')
+        );
+      },
+      { what: 'activeWorkloads and finalizer cleared', timeoutMs: 60_000 },
+    );
+    t.pass('pod gone: activeWorkloads empty, finalizer removed');
+    await custom.deleteNamespacedCustomObject({
+      group: GROUP,
+      version: 'v1alpha1',
+      namespace: ns,
+      plural: 'profilebindings',
+      name: 'b1',
+    });
+    await waitFor(
+      async () =>
+        !(
+          'spo.x-k8s.io/enable-binding' in ((await c.core.readNamespace({ name: ns })).metadata?.labels ?? {})
+        ),
+      { what: 'the opt-in label removed with the last binding', timeoutMs: 30_000 },
+    );
+    t.pass('last binding deleted: the manager removed the opt-in label it had set');
+  });
+
+  t.test('webhook down: binding namespaces refuse pods, recording namespaces admit them', async (t) => {
+    const bindNs = await createNamespace(c, 'down-b');
+    const recNs = await createNamespace(c, 'down-r');
+    t.teardown(() => Promise.all([deleteNamespace(c, bindNs), deleteNamespace(c, recNs)]));
+    await profile(bindNs, 'p1');
+    await binding(bindNs, 'b1', 'nginx:1.19.1', 'p1');
+    await createCustom(recNs, 'profilerecordings', 'v1alpha1', {
+      apiVersion: `${GROUP}/v1alpha1`,
+      kind: 'ProfileRecording',
+      metadata: { name: 'r1', namespace: recNs },
+      spec: { kind: 'SeccompProfile', recorder: 'bpf', podSelector: { matchLabels: { app: 'x' } } },
+    });
+    await untilBound(bindNs, 'nginx:1.19.1');
+    const pod: PodLike = {
+      metadata: { labels: { app: 'x' } },
+      spec: { containers: [{ name: 'nginx', image: 'nginx:1.19.1' }] },
+    };
+    await waitFor(
+      async () =>
+        (await createPod(c.kc, recNs, pod, true)).body.metadata?.labels?.['spo.x-k8s.io/recording-id'] ===
+        'r1',
+      {
+        what: 'recording active',
+        timeoutMs: 30_000,
+      },
+    );
+
+    await stopDaemon(webhookDaemon, 5_000);
+    const refused = await createPod(c.kc, bindNs, pod, true);
+    t.equal(refused.status, 500, 'binding (Fail): refused');
+    t.match(refused.body.message, /binding\.spo\.io/, 'the apiserver names the webhook');
+    const admitted = await createPod(c.kc, recNs, pod, true);
+    t.equal(admitted.status, 201, 'recording (Ignore): admitted');
+    t.equal(admitted.body.metadata?.labels?.['spo.x-k8s.io/recording-id'], undefined, 'unchanged');
+
+    startWebhook();
+    await waitWebhookReady();
+    const after = await createPod(c.kc, bindNs, pod, true);
+    t.equal(after.status, 201, 'after restart: admitted');
+    t.same(
+      profileOf(after.body),
+      { type: 'Localhost', localhostProfile: `operator/${bindNs}/p1.json` },
+      'and bound',
+    );
+  });
+
+  t.test('certificate rotation through the manager reaches the running webhook', async (t) => {
+    const ca = () => readFileSync(join(operatorPaths.certDir, 'ca.crt'), 'utf8');
+    const before = await httpsRequest(`${webhookUrl()}/healthz`, { ca: ca() });
+    const pidBefore = readFileSync(join(paths.pids, `${webhookDaemon}.json`), 'utf8');
+    // Deleting the serving Secret is what an expired or lost certificate looks like to the manager.
+    await c.core.deleteNamespacedSecret({ name: 'webhook-server-cert', namespace: OPERATOR_NAMESPACE });
+    const rotated = await waitFor(
+      async () => {
+        const res = await httpsRequest(`${webhookUrl()}/healthz`, { ca: ca() });
+        return res.peerFingerprint !== before.peerFingerprint ? res : undefined;
+      },
+      { what: 'the webhook to present a new certificate', timeoutMs: 60_000 },
+    );
+    t.equal(
+      rotated.peerFingerprint,
+      new X509Certificate(readFileSync(join(operatorPaths.certDir, 'tls.crt'))).fingerprint256,
+    );
+    t.equal(
+      readFileSync(join(paths.pids, `${webhookDaemon}.json`), 'utf8'),
+      pidBefore,
+      'same webhook process',
+    );
+    const ns = await createNamespace(c, 'rot');
+    t.teardown(() => deleteNamespace(c, ns));
+    await profile(ns, 'p1');
+    await binding(ns, 'b1', 'nginx:1.19.1', 'p1');
+    await untilBound(ns, 'nginx:1.19.1');
+    t.pass('the apiserver still trusts the webhook after rotation');
+  });
+
+  t.test('manager leader election: one leader, handed over on shutdown', async (t) => {
+    // The dev manager holds the lease; two fresh candidates take its place for this test.
+    await stopDaemon(managerDaemon);
+    t.teardown(async () => {
+      startManager();
+      await waitManagerReady();
+    });
+    const candidate = (id: string) =>
+      spawnRole(
+        'manager',
+        [
+          `--kubeconfig=${operatorPaths.managerKubeconfig}`,
+          `--operator-namespace=${OPERATOR_NAMESPACE}`,
+          '--host=127.0.0.1',
+          '--port=0',
+          `--cert-dir=${t.testdir({})}/${id}`,
+          '--cert-host=127.0.0.1',
+          '--cert-host=localhost',
+        ],
+        { POD_NAME: id },
+      );
+    const a = candidate('candidate-a');
+    t.teardown(() => a.stop('SIGKILL'));
+    await a.line((l) => l['msg'] === 'became leader', 'a leads', 60_000);
+    const b = candidate('candidate-b');
+    t.teardown(() => b.stop('SIGKILL'));
+    await b.line((l) => String(l['msg']).startsWith('lease held by another manager'), 'b stands by');
+    t.notOk(
+      b.lines.some((l) => l['msg'] === 'became leader'),
+      'b waits while a leads',
+    );
+    const handoverStart = Date.now();
+    t.equal(await a.stop('SIGTERM'), 0, 'a stops cleanly and releases the lease');
+    await b.line((l) => l['msg'] === 'became leader', 'b takes over', 30_000);
+    t.ok(
+      Date.now() - handoverStart < 15_000,
+      `handed over in ${Date.now() - handoverStart} ms, before the lease would expire`,
+    );
+    t.equal(await b.stop('SIGTERM'), 0);
+  });
+
+  t.test('webhook and manager ran under their ServiceAccounts without a forbidden call', async (t) => {
+    for (const daemon of [webhookDaemon, managerDaemon]) {
+      const log = readFileSync(logPath(daemon))
+        .subarray(logStart[daemon] ?? 0)
+        .toString();
+      t.notMatch(log, /forbidden|"code":403/i, `${daemon}: no forbidden`);
+    }
+    const metrics = await get(`http://127.0.0.1:${operatorPorts.manager}/metrics`);
+    t.notMatch(metrics.body, /manager_api_errors_total\{code="403"\}/);
+    const kcAs = readFileSync(operatorPaths.managerKubeconfig, 'utf8');
+    t.match(
+      kcAs,
+      /system:serviceaccount:security-profiles-operator:spo-manager/,
+      'manager acts as spo-manager',
+    );
+  });
+}
