@@ -60,7 +60,7 @@ async function apply(kc: KubeConfig, doc: Record<string, unknown>): Promise<void
 /** Namespace, ServiceAccounts, RBAC and the webhook configuration (URL form, no caBundle: the manager adds it). */
 export async function installOperatorBase(kc: KubeConfig): Promise<void> {
   for (const file of BASE_FILES) {
-    for (const doc of loadAllYaml(readFileSync(join(repoRoot, 'manifests', file), 'utf8'))) {
+    for (const doc of loadAllYaml(readFileSync(join(repoRoot, 'manifests/base', file), 'utf8'))) {
       if (doc) await apply(kc, doc as Record<string, unknown>);
     }
   }

@@ -7,7 +7,7 @@ import { webhookConfiguration, WEBHOOK_SERVICE_NAME } from '../../../src/webhook
 // biome-ignore lint/suspicious/noExplicitAny: YAML documents of many kinds
 type Doc = Record<string, any>;
 
-const dir = new URL('../../../manifests/', import.meta.url);
+const dir = new URL('../../../manifests/base/', import.meta.url);
 const load = (file: string) =>
   parseAllDocuments(readFileSync(new URL(file, dir), 'utf8')).map((d) => d.toJS() as Doc);
 
@@ -47,14 +47,23 @@ t.test('the manifest webhook configuration is the one the code builds', async (t
 
 t.test('kustomization lists every manifest, the CRDs included', async (t) => {
   const k = parse(readFileSync(new URL('kustomization.yaml', dir), 'utf8')) as { resources: string[] };
+  t.ok(k.resources.includes('../crds'), 'the base takes the generated CRDs');
+  const crds = parse(readFileSync(new URL('../crds/kustomization.yaml', dir), 'utf8')) as {
+    resources: string[];
+  };
   for (const crd of [
-    'crds/seccompprofiles.yaml',
-    'crds/profilebindings.yaml',
-    'crds/profilerecordings.yaml',
+    'seccompprofiles.yaml',
+    'profilebindings.yaml',
+    'profilerecordings.yaml',
+    'securityprofilenodestatuses.yaml',
   ]) {
-    t.ok(k.resources.includes(crd), crd);
+    t.ok(crds.resources.includes(crd), crd);
   }
-  for (const f of k.resources) t.doesNotThrow(() => readFileSync(new URL(f, dir)), `${f} exists`);
+  for (const f of k.resources.filter((r) => r.endsWith('.yaml'))) {
+    t.doesNotThrow(() => readFileSync(new URL(f, dir)), `${f} exists`);
+  }
+  for (const f of crds.resources)
+    t.doesNotThrow(() => readFileSync(new URL(`../crds/${f}`, dir)), `${f} exists`);
 });
 
 t.test('deployments: non-root, read-only root fs, no capabilities, probes, resources', async (t) => {
