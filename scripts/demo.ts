@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { CoreV1Api, CustomObjectsApi, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { paths, repoRoot } from '../test/env/layout.js';
 import { waitFor } from '../test/env/wait.js';
-import { startRole } from '../test/helpers/role-process.js';
+import { startNodeDaemon } from '../test/helpers/role-process.js';
 import { parseProfileText, renderProfile } from '../src/profiles/document.js';
 
 const GROUP = 'security-profiles-operator.x-k8s.io';
@@ -109,27 +109,11 @@ async function cluster(): Promise<void> {
   const custom = kc.makeApiClient(CustomObjectsApi);
 
   step('Start the node daemon for dev-node (seccompctl daemon)');
-  const daemon = startRole(
-    [
-      'daemon',
-      '--kubeconfig',
-      paths.kubeconfig,
-      '--node-name',
-      'dev-node',
-      '--kubelet-dir',
-      paths.kubeletDir,
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--insecure-metrics',
-    ],
-    {},
-  );
+  const { daemon, address } = await startNodeDaemon({ nodeName: 'dev-node', kubeletDir: paths.kubeletDir }, [
+    '--insecure-metrics',
+  ]);
   try {
-    const listening = await daemon.waitForLog((l) => l['msg'] === 'daemon listening');
-    await daemon.waitForLog((l) => l['msg'] === 'daemon synced');
-    saw(`daemon listening on ${String(listening['address'])}, writing under ${paths.kubeletDir}/seccomp`);
+    saw(`daemon listening on ${address}, writing under ${paths.kubeletDir}/seccomp`);
 
     step('Create the seed profile: SeccompProfile my-namespace/profile1 (defaultAction SCMP_ACT_LOG)');
     await core.createNamespace({ body: { metadata: { name: 'my-namespace' } } }).catch(() => undefined);
@@ -251,7 +235,7 @@ async function cluster(): Promise<void> {
     );
 
     step('Metrics of the daemon (GET /metrics)');
-    const metrics = await (await fetch(`${String(listening['address'])}/metrics`)).text();
+    const metrics = await (await fetch(`${address}/metrics`)).text();
     saw(
       metrics
         .split('\n')

@@ -81,18 +81,23 @@ export function writeServiceAccountKubeconfig(file: string, serviceAccount: stri
 const cli = [process.execPath, '--import=tsx', join(repoRoot, 'src/cli/main.ts')];
 
 export function startManager(): number {
-  return startDaemon(managerDaemon, [
-    ...cli,
-    'manager',
-    `--kubeconfig=${operatorPaths.managerKubeconfig}`,
-    `--operator-namespace=${OPERATOR_NAMESPACE}`,
-    '--host=127.0.0.1',
-    `--port=${operatorPorts.manager}`,
-    `--cert-dir=${operatorPaths.certDir}`,
-    '--cert-host=127.0.0.1',
-    '--cert-host=localhost',
-    '--cert-check-seconds=5',
-  ]);
+  return startDaemon(
+    managerDaemon,
+    [
+      ...cli,
+      'manager',
+      `--kubeconfig=${operatorPaths.managerKubeconfig}`,
+      `--operator-namespace=${OPERATOR_NAMESPACE}`,
+      '--host=127.0.0.1',
+      `--port=${operatorPorts.manager}`,
+      `--cert-dir=${operatorPaths.certDir}`,
+      '--cert-host=127.0.0.1',
+      '--cert-host=localhost',
+      '--cert-check-seconds=5',
+    ],
+    // Profile status names the file on the node; the local node's kubelet directory is not the default one.
+    { KUBELET_DIR: paths.kubeletDir },
+  );
 }
 
 export function startWebhook(): number {

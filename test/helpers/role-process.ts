@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { paths } from '../env/layout.js';
 
 const repoRoot = join(import.meta.dirname, '..', '..');
 
@@ -83,4 +84,28 @@ export function startRole(args: readonly string[], env: NodeJS.ProcessEnv = {}):
       return exited;
     },
   };
+}
+
+/** `seccompctl daemon` for the local cluster's node, on a free port, resolved once its caches have synced. */
+export async function startNodeDaemon(
+  cluster: { nodeName: string; kubeletDir: string },
+  extraArgs: readonly string[] = [],
+): Promise<{ daemon: RoleProcess; address: string }> {
+  const daemon = startRole([
+    'daemon',
+    '--kubeconfig',
+    paths.kubeconfig,
+    '--node-name',
+    cluster.nodeName,
+    '--kubelet-dir',
+    cluster.kubeletDir,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    ...extraArgs,
+  ]);
+  const listening = await daemon.waitForLog((l) => l['msg'] === 'daemon listening');
+  await daemon.waitForLog((l) => l['msg'] === 'daemon synced');
+  return { daemon, address: String(listening['address']) };
 }

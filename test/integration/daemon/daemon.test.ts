@@ -10,7 +10,7 @@ import {
   requireCluster,
   waitFor,
 } from '../../helpers/cluster.js';
-import { startRole } from '../../helpers/role-process.js';
+import { startNodeDaemon } from '../../helpers/role-process.js';
 
 const GROUP = 'security-profiles-operator.x-k8s.io';
 
@@ -19,23 +19,8 @@ if (cluster !== undefined) {
   const custom = cluster.kc.makeApiClient(CustomObjectsApi);
   const namespace = await createNamespace(cluster, 'daemon');
   t.teardown(() => deleteNamespace(cluster, namespace));
-  const daemon = startRole([
-    'daemon',
-    '--kubeconfig',
-    process.env['KUBECONFIG'] ?? join(import.meta.dirname, '../../../.dev/kubeconfig'),
-    '--node-name',
-    cluster.nodeName,
-    '--kubelet-dir',
-    cluster.kubeletDir,
-    '--host',
-    '127.0.0.1',
-    '--port',
-    '0',
-  ]);
+  const { daemon, address: base } = await startNodeDaemon(cluster);
   t.teardown(() => daemon.stop());
-  const listening = await daemon.waitForLog((l) => l['msg'] === 'daemon listening');
-  const base = String(listening['address']);
-  await daemon.waitForLog((l) => l['msg'] === 'daemon synced');
 
   const file = (name: string) => join(cluster.kubeletDir, 'seccomp/operator', namespace, `${name}.json`);
   const profiles = { group: GROUP, version: 'v1beta1', namespace, plural: 'seccompprofiles' };

@@ -14,7 +14,7 @@ import {
   requireCluster,
   waitFor,
 } from '../../helpers/cluster.js';
-import { startRole } from '../../helpers/role-process.js';
+import { startNodeDaemon } from '../../helpers/role-process.js';
 
 const GROUP = 'security-profiles-operator.x-k8s.io';
 
@@ -23,22 +23,8 @@ if (cluster !== undefined) {
   const custom = cluster.kc.makeApiClient(CustomObjectsApi);
   const namespace = await createNamespace(cluster, 'pstatus');
   t.teardown(() => deleteNamespace(cluster, namespace));
-  const daemon = startRole([
-    'daemon',
-    '--kubeconfig',
-    process.env['KUBECONFIG'] ?? join(import.meta.dirname, '../../../.dev/kubeconfig'),
-    '--node-name',
-    cluster.nodeName,
-    '--kubelet-dir',
-    cluster.kubeletDir,
-    '--host',
-    '127.0.0.1',
-    '--port',
-    '0',
-    '--insecure-metrics',
-  ]);
+  const { daemon } = await startNodeDaemon(cluster, ['--insecure-metrics']);
   t.teardown(() => daemon.stop());
-  await daemon.waitForLog((l) => l['msg'] === 'daemon synced');
 
   const log = pino({ level: 'silent' });
   const core = cluster.kc.makeApiClient(CoreV1Api);
