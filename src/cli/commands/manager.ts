@@ -2,6 +2,7 @@ import { managerConfig } from '../../config/manager.js';
 import { describeError, loadKubeConfig } from '../../k8s/client.js';
 import { WebhookCertificates } from '../../manager/certificates.js';
 import { NamespaceController } from '../../manager/controller.js';
+import { ensureLogTraceProfile } from '../../manager/log-trace-profile.js';
 import { ProfileController } from '../../manager/profile-controller.js';
 import { acquireLeadership, type Leadership } from '../../manager/leader.js';
 import { SYSTEM_NAMESPACES } from '../../manager/opt-in.js';
@@ -141,6 +142,12 @@ Exit codes: 0 stopped by SIGTERM/SIGINT, 1 cannot start, or leadership lost (ano
       timer = setTimeout(() => void checkCertificates(), certsReady ? config.certCheckMs : 2_000);
     };
     await checkCertificates();
+    await ensureLogTraceProfile(kc, config.operatorNamespace, log).catch((err: unknown) =>
+      log.error(
+        describeError(err),
+        'cannot create the log trace profile; logs recordings will not be traced',
+      ),
+    );
     // The profile controller reads the pods informer the namespace controller starts.
     void controller.start().then(() => profiles.start());
 
