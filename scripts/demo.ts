@@ -97,10 +97,12 @@ async function resetNamespace(core: CoreV1Api, custom: CustomObjectsApi): Promis
 
 async function cluster(): Promise<void> {
   step(
-    'Bring up the local cluster: etcd, kube-apiserver, controller-manager, scheduler, containerd, kubelet',
+    'Bring up the local cluster (etcd, kube-apiserver, controller-manager, scheduler, containerd, kubelet) ' +
+      'with the operator webhook and manager',
   );
   const up = spawnSync('bash', [join(repoRoot, 'scripts/dev'), 'up'], {
     stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, SPO_DEV_OPERATOR: '1' },
   });
   expect(up.status === 0, 'scripts/dev up succeeded');
   const kc = new KubeConfig();

@@ -62,6 +62,11 @@ export class Recorder {
     return [...this.#tracked.keys()];
   }
 
+  /** Namespaces seen in `all` mode that nobody has tracked yet, oldest first (the node recorder attributes them). */
+  get untracked(): readonly number[] {
+    return [...this.#untracked.keys()];
+  }
+
   /** Loads the program (not attached yet); throws an AppError naming what is missing. Idempotent. */
   open(): void {
     this.#assertNotClosed();
@@ -86,9 +91,10 @@ export class Recorder {
 
   /**
    * Starts recording a mount namespace, attaching the program if nothing was recorded before. `pin` keeps the
-   * namespace (and so its inode number) alive until untrack(); the recorder releases it.
+   * namespace (and so its inode number) alive until untrack(); the recorder releases it. `seed` is what an
+   * earlier recorder process already drained for it (restart).
    */
-  track(mntns: number, pin?: MntnsPin): void {
+  track(mntns: number, pin?: MntnsPin, seed?: MntnsSyscalls): void {
     this.#assertNotClosed();
     this.open();
     if (mntns === this.#opts.hostMntns) {
@@ -110,7 +116,14 @@ export class Recorder {
     }
     const early = this.#untracked.get(mntns);
     this.#untracked.delete(mntns);
-    this.#tracked.set(mntns, { syscalls: early ?? emptySyscalls(), pin });
+    const syscalls = early ?? emptySyscalls(seed?.nsId);
+    if (seed !== undefined && (syscalls.nsId === 0 || seed.nsId === 0 || seed.nsId === syscalls.nsId)) {
+      for (const nr of seed.native) syscalls.native.add(nr);
+      for (const nr of seed.compat) syscalls.compat.add(nr);
+      syscalls.outOfRange ||= seed.outOfRange;
+      if (syscalls.nsId === 0) syscalls.nsId = seed.nsId;
+    }
+    this.#tracked.set(mntns, { syscalls, pin });
     try {
       this.#call('attach', () => this.#native.attach());
     } catch (e) {

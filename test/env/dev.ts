@@ -147,12 +147,14 @@ export async function up(): Promise<void> {
   await timed(`kubelet ready, node ${nodeName} Ready`, () => ensureKubelet(bin, nodeIp));
   await timed('default ServiceAccount', waitForDefaultServiceAccount);
   const crds = await timed('CRDs applied', installCrds);
-  // Loaded here, not at the top: `down` and `status` must work without the Kubernetes client.
-  const { ensureOperator } = await import('./operator.js');
-  const { KubeConfig } = await import('@kubernetes/client-node');
-  const kc = new KubeConfig();
-  kc.loadFromFile(paths.kubeconfig);
-  await timed('operator webhook + manager ready', () => ensureOperator(kc));
+  if (process.env['SPO_DEV_OPERATOR'] === '1') {
+    // Loaded here, not at the top: `down` and `status` must work without the Kubernetes client.
+    const { ensureOperator } = await import('./operator.js');
+    const { KubeConfig } = await import('@kubernetes/client-node');
+    const kc = new KubeConfig();
+    kc.loadFromFile(paths.kubeconfig);
+    await timed('operator webhook + manager ready', () => ensureOperator(kc));
+  }
   writeFileSync(paths.env, envFile(bin));
   log(
     `up in ${((Date.now() - started) / 1000).toFixed(1)}s; CRDs: ${crds.length ? crds.join(', ') : '(none in manifests/crds)'}`,

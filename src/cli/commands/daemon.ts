@@ -5,6 +5,9 @@ import { EventRecorder } from '../../daemon/event-recorder.js';
 import { createDaemonMetrics } from '../../daemon/metrics.js';
 import { TokenReviewAuthorizer } from '../../daemon/metrics-auth.js';
 import { NodeStatusWriter } from '../../daemon/node-status-writer.js';
+import { RecordingController } from '../../daemon/recording-controller.js';
+import { eventEmitter } from '../../daemon/recording-events.js';
+import { createRecordingMetrics } from '../../daemon/recording-metrics.js';
 import { seccompRoot } from '../../daemon/profile-path.js';
 import { ProfileSync } from '../../daemon/profile-sync.js';
 import { seccompSupported } from '../../daemon/seccomp-support.js';
@@ -16,6 +19,7 @@ import { makeInformer } from '../../k8s/informer.js';
 import { resourcePath, SECCOMP_PROFILES } from '../../k8s/resources.js';
 import { createMetrics } from '../../metrics/index.js';
 import { builtinBase } from '../../profiles/builtin-bases.js';
+import { RecorderClient } from '../../rpc/recorder-client.js';
 import type { SeccompProfile } from '../../profiles/types.js';
 import { type Command, EXIT_OK } from '../command.js';
 import { parseCommandArgs } from '../profile-inputs.js';
@@ -38,6 +42,8 @@ Options:
   --host HOST            probe and metrics address (default 0.0.0.0)
   --port PORT            (env DAEMON_PORT, default 8085; 0 picks a free port)
   --insecure-metrics     serve /metrics without authentication (local use only)
+  --recorder-socket PATH run the recording controller against \`seccompctl recorder\` on this socket
+                         (env SPO_RECORDER_SOCKET; unset: no recording)
   --log-level LEVEL      (env LOG_LEVEL, default info)
 
 Exit codes: 0 after a clean shutdown (SIGTERM/SIGINT), 1 on a start-up error, 2 usage error.`,
@@ -49,6 +55,7 @@ Exit codes: 0 after a clean shutdown (SIGTERM/SIGINT), 1 on a start-up error, 2 
       host: { type: 'string' },
       port: { type: 'string' },
       'insecure-metrics': { type: 'boolean' },
+      'recorder-socket': { type: 'string' },
       'log-level': { type: 'string' },
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
@@ -87,11 +94,24 @@ Exit codes: 0 after a clean shutdown (SIGTERM/SIGINT), 1 on a start-up error, 2 
       log,
       seccompSupported: supported,
     });
+    const recorderSocket = values['recorder-socket'] ?? env['SPO_RECORDER_SOCKET'];
+    const recorderClient = recorderSocket ? new RecorderClient(recorderSocket) : undefined;
+    const recording =
+      recorderClient !== undefined
+        ? new RecordingController({
+            kc,
+            nodeName,
+            recorder: recorderClient,
+            events: eventEmitter(kc, 'profilerecorder', nodeName, log),
+            metrics: createRecordingMetrics(registry),
+            log,
+          })
+        : undefined;
     let ready = false;
     const server = buildDaemonServer({
       log,
       registry,
-      ready: () => ready && profiles.synced(),
+      ready: () => ready && profiles.synced() && (recording?.synced() ?? true),
       authorizer: values['insecure-metrics'] ? undefined : new TokenReviewAuthorizer(kc),
     });
     if (values['insecure-metrics']) log.warn('serving /metrics without authentication (--insecure-metrics)');
@@ -102,11 +122,17 @@ Exit codes: 0 after a clean shutdown (SIGTERM/SIGINT), 1 on a start-up error, 2 
     await profiles.start();
     profiles.onChange((p) => sync.enqueue(p.metadata.namespace ?? 'default', p.metadata.name));
     await sync.resync();
+    if (recording !== undefined) {
+      await recording.start();
+      log.info({ socket: recorderSocket }, 'recording controller started');
+    }
     ready = true;
     log.info({ profiles: profiles.cache.list().length }, 'daemon synced');
 
     await untilSignal(log);
     ready = false;
+    await recording?.stop();
+    recorderClient?.close();
     await profiles.stop();
     await sync.idle();
     await server.close();

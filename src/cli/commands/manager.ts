@@ -4,6 +4,7 @@ import { WebhookCertificates } from '../../manager/certificates.js';
 import { NamespaceController } from '../../manager/controller.js';
 import { ensureLogTraceProfile } from '../../manager/log-trace-profile.js';
 import { ProfileController } from '../../manager/profile-controller.js';
+import { RecordingMergeController } from '../../manager/recording-merge-controller.js';
 import { acquireLeadership, type Leadership } from '../../manager/leader.js';
 import { SYSTEM_NAMESPACES } from '../../manager/opt-in.js';
 import { buildProbeApp } from '../../manager/probes.js';
@@ -76,6 +77,7 @@ Exit codes: 0 stopped by SIGTERM/SIGINT, 1 cannot start, or leadership lost (ano
       pods: controller.pods,
       kubeletDir: io.env['KUBELET_DIR'] ?? '/var/lib/kubelet',
     });
+    const merges = new RecordingMergeController(kc, log);
     const certificates = new WebhookCertificates({
       kc,
       log,
@@ -150,6 +152,7 @@ Exit codes: 0 stopped by SIGTERM/SIGINT, 1 cannot start, or leadership lost (ano
     );
     // The profile controller reads the pods informer the namespace controller starts.
     void controller.start().then(() => profiles.start());
+    void merges.start();
 
     const outcome = await Promise.race([
       stopped.then(() => 'stopped' as const),
@@ -159,6 +162,7 @@ Exit codes: 0 stopped by SIGTERM/SIGINT, 1 cannot start, or leadership lost (ano
       }),
     ]);
     clearTimeout(timer);
+    await merges.stop();
     await profiles.stop();
     await controller.stop();
     await probes.close();

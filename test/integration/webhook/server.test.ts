@@ -64,13 +64,27 @@ t.test('webhook process: TLS, bad reviews, certificate rotation', async (t) => {
   t.test('the bad-review corpus never crashes it', async (t) => {
     for (const bad of badReviews()) {
       for (const path of ['/mutate-v1-pod-binding', '/mutate-v1-pod-recording']) {
-        const res = await httpsRequest(`${base}${path}`, {
-          ca,
-          method: 'POST',
-          body: bad.body,
-          ...(bad.contentType ? { contentType: bad.contentType } : {}),
-          agent,
-        });
+        const oversized = bad.body.length >= 1024 * 1024;
+        let res: Awaited<ReturnType<typeof httpsRequest>>;
+        try {
+          res = await httpsRequest(`${base}${path}`, {
+            ca,
+            method: 'POST',
+            body: bad.body,
+            ...(bad.contentType ? { contentType: bad.contentType } : {}),
+            // Multi-megabyte bodies get a connection of their own, so a closed kept-alive socket cannot fail them.
+            ...(oversized ? {} : { agent }),
+          });
+        } catch (err) {
+          // The server may answer an oversized body and close before the client has finished writing it; the
+          // client then sees EPIPE/ECONNRESET instead of the answer. That is a refusal, not a crash (checked below).
+          const code = (err as NodeJS.ErrnoException).code;
+          if (oversized && bad.expect === 400 && (code === 'EPIPE' || code === 'ECONNRESET')) {
+            t.pass(`${bad.name} ${path}: refused before the body was read (${code})`);
+            continue;
+          }
+          throw err;
+        }
         if (bad.expect === 400) {
           t.equal(res.status, 400, `${bad.name} ${path}`);
         } else {

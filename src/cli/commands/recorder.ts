@@ -1,0 +1,118 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseLogLevel } from '../../config/common.js';
+import { UsageError } from '../../errors.js';
+import { attributeMntns } from '../../node/attribute.js';
+import { ContainerTracker } from '../../node/container-tracker.js';
+import { chooseCriEndpoint, endpointPath } from '../../node/cri-endpoint.js';
+import { CriRuntime } from '../../node/cri.js';
+import { ContainerResolver, resolverEnv } from '../../node/resolve.js';
+import { readSelinuxEnforce, selinuxWarning } from '../../node/selinux.js';
+import { loadSnapshot, saveSnapshot } from '../../node/tracker-state.js';
+import { archOf } from '../../profiles/syscalls/index.js';
+import { nativePaths } from '../../recorder/native.js';
+import { hostFacts, hostMntns, pinMntns, readMntns } from '../../recorder/proc.js';
+import { Recorder } from '../../recorder/recorder.js';
+import { selfTest } from '../../recorder/self-test.js';
+import { DEFAULT_RECORDER_SOCKET } from '../../rpc/recorder-api.js';
+import { serveRecorder } from '../../rpc/recorder-server.js';
+import { type Command, EXIT_OK } from '../command.js';
+import { parseCommandArgs } from '../profile-inputs.js';
+import { roleLogger, untilSignal } from './serve.js';
+
+const DEFAULT_STATE_DIR = '/var/lib/seccompctl/recorder';
+const TICK_MS = 100;
+
+export const recorderCommand: Command = {
+  name: 'recorder',
+  summary: 'run the node recorder: eBPF syscall recording of containers behind a gRPC unix socket',
+  usage: `Usage: seccompctl recorder [options]
+
+One per node, privileged (CAP_BPF, CAP_PERFMON, CAP_SYS_RESOURCE; hostPID). Loads the eBPF recorder, proves it
+works (self-test), resolves containers to mount namespaces (CRI, cgroup filesystem, /proc) and serves the
+Recorder gRPC API (src/rpc/recorder.proto) on a unix socket (mode 0600) for the daemon. What it has recorded
+is saved under the state directory after every drain, so a restart continues where it stopped.
+
+Options:
+  --socket PATH       (env SPO_RECORDER_SOCKET, default ${DEFAULT_RECORDER_SOCKET})
+  --state-dir DIR     (env SPO_RECORDER_STATE_DIR, default ${DEFAULT_STATE_DIR})
+  --log-level LEVEL   (env LOG_LEVEL, default info)
+
+Environment: SPO_CRI_ENDPOINT, SPO_CGROUP_BASE, SPO_PROC_BASE, SPO_CRI_CGROUP_FIELDS, SPO_BTF_FILE.
+
+Exit codes: 0 after a clean shutdown (SIGTERM/SIGINT), 1 on a start-up error, 2 usage error.`,
+  async run(args, io) {
+    const { values, positionals } = parseCommandArgs(args, {
+      socket: { type: 'string' },
+      'state-dir': { type: 'string' },
+      'log-level': { type: 'string' },
+    });
+    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    const env = io.env;
+    const log = roleLogger(io, 'recorder', parseLogLevel(values['log-level'] ?? env['LOG_LEVEL']));
+    const socket = values.socket ?? env['SPO_RECORDER_SOCKET'] ?? DEFAULT_RECORDER_SOCKET;
+    const statePath = join(
+      values['state-dir'] ?? env['SPO_RECORDER_STATE_DIR'] ?? DEFAULT_STATE_DIR,
+      'state.json',
+    );
+    const paths = resolverEnv(env);
+    const arch = archOf(process.arch);
+
+    const warning = selinuxWarning(await readSelinuxEnforce());
+    if (warning !== undefined) log.warn(warning);
+
+    let cri: CriRuntime | undefined;
+    try {
+      const endpoint = chooseCriEndpoint(env, (p) => existsSync(p));
+      cri = new CriRuntime(endpoint);
+      const v = await cri.version();
+      log.info({ endpoint, runtime: v.runtimeName, version: v.runtimeVersion }, 'CRI endpoint');
+      if (!existsSync(endpointPath(endpoint))) log.warn({ endpoint }, 'CRI socket missing');
+    } catch (err) {
+      log.warn({ err }, 'no CRI: containers are resolved through the cgroup filesystem and /proc only');
+    }
+    const resolver = new ContainerResolver({ log, ...(cri !== undefined ? { cri } : {}), ...paths });
+
+    const host = hostMntns(paths.procBase);
+    const recorder = new Recorder({
+      log,
+      mode: 'all',
+      facts: hostFacts(env),
+      hostMntns: host,
+      selfMntns: readMntns('self'),
+    });
+    recorder.open();
+    log.info({ hostMntns: host }, 'eBPF recorder loaded; self-test');
+    await selfTest(recorder, nativePaths(env).helper, arch);
+
+    const tracker = new ContainerTracker({
+      recorder,
+      resolve: (id) => resolver.resolve(id),
+      pin: (pid) => pinMntns(pid, paths.procBase),
+      attribute: (wanted) => attributeMntns(wanted, paths.procBase),
+      arch,
+      log,
+      save: (snapshot) => saveSnapshot(statePath, snapshot),
+    });
+    try {
+      const saved = await loadSnapshot(statePath);
+      if (saved !== undefined) await tracker.restore(saved);
+    } catch (err) {
+      log.error({ err, statePath }, 'cannot read the saved recorder state; starting empty');
+    }
+    const timer = setInterval(() => {
+      tracker.tick().catch((err: unknown) => log.error({ err }, 'drain failed'));
+    }, TICK_MS);
+
+    const server = await serveRecorder(socket, tracker, log);
+    log.info({ socket, statePath }, 'recorder listening');
+
+    await untilSignal(log);
+    clearInterval(timer);
+    await server.close();
+    await tracker.tick();
+    recorder.close();
+    cri?.close();
+    return EXIT_OK;
+  },
+};
