@@ -57,12 +57,21 @@ export class ProfileSync {
 
   constructor(private readonly deps: ProfileSyncDeps) {}
 
-  /** Queues a profile (or every profile in a namespace that names a base, since a base change affects them). */
+  /** Queues a profile and every profile built on it (directly or through other bases), since their files change too. */
   enqueue(namespace: string, name: string): void {
-    this.pending.add(`${namespace}/${name}`);
-    for (const p of this.deps.store.list()) {
-      if (p.metadata.namespace === namespace && p.spec.baseProfileName !== undefined) {
-        this.pending.add(`${namespace}/${p.metadata.name}`);
+    const queue = [name];
+    for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+      const key = `${namespace}/${next}`;
+      if (this.pending.has(key) && next !== name) continue;
+      this.pending.add(key);
+      for (const p of this.deps.store.list()) {
+        if (
+          p.metadata.namespace === namespace &&
+          p.spec.baseProfileName === next &&
+          !this.pending.has(`${namespace}/${p.metadata.name}`)
+        ) {
+          queue.push(p.metadata.name);
+        }
       }
     }
     this.running ??= this.drain().finally(() => {

@@ -18,7 +18,7 @@ import { loadKubeConfig } from '../../k8s/client.js';
 import { makeInformer } from '../../k8s/informer.js';
 import { resourcePath, SECCOMP_PROFILES } from '../../k8s/resources.js';
 import { createMetrics } from '../../metrics/index.js';
-import { builtinBase } from '../../profiles/builtin-bases.js';
+import { resolveBuiltinBase } from '../../profiles/builtin-bases.js';
 import { RecorderClient } from '../../rpc/recorder-client.js';
 import type { SeccompProfile } from '../../profiles/types.js';
 import { type Command, EXIT_OK } from '../command.js';
@@ -80,6 +80,7 @@ Exit codes: 0 after a clean shutdown (SIGTERM/SIGINT), 1 on a start-up error, 2 
         what: 'seccompprofiles',
       },
     );
+    const warnedBases = new Set<string>();
     const sync = new ProfileSync({
       root: seccompRoot(kubeletDir),
       nodeName,
@@ -87,7 +88,14 @@ Exit codes: 0 after a clean shutdown (SIGTERM/SIGINT), 1 on a start-up error, 2 
         get: (ns, name) => profiles.cache.get(name, ns),
         list: () => profiles.cache.list(),
       },
-      builtinBase,
+      builtinBase: (base) => {
+        const resolved = resolveBuiltinBase(base);
+        if (resolved?.warning !== undefined && !warnedBases.has(base)) {
+          warnedBases.add(base);
+          log.warn({ base, using: resolved.name }, resolved.warning);
+        }
+        return resolved?.spec;
+      },
       status: new NodeStatusWriter(kc, nodeName),
       events: new EventRecorder(kc, 'seccomp-daemon', nodeName, log),
       metrics: createDaemonMetrics(registry),
