@@ -3,7 +3,7 @@
 // started the cluster tears it down in tap's `after` script (test/env/tap-after.ts);
 // a cluster the developer started with `scripts/dev up` is left running.
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   ApiextensionsV1Api,
@@ -106,7 +106,10 @@ export async function requireCluster(t: TapLike): Promise<Cluster | undefined> {
   }
   // Recorded before `up` so a half-started environment is still torn down after
   // the run; a cluster someone started by hand (apiserver running) is not ours to stop.
-  if (runningPid('kube-apiserver') === undefined) writeFileSync(paths.startedByTests, `${process.pid}\n`);
+  if (runningPid('kube-apiserver') === undefined) {
+    mkdirSync(paths.dev, { recursive: true });
+    writeFileSync(paths.startedByTests, `${process.pid}\n`);
+  }
   const res = spawnSync(join(repoRoot, 'scripts/dev'), ['up'], { stdio: ['ignore', 2, 2], encoding: 'utf8' });
   if (res.status !== 0) {
     t.fail(`scripts/dev up failed (exit ${res.status}); logs in ${paths.logs}`);
