@@ -30,3 +30,6 @@ const code = await runCli(
   packageVersion(),
 );
 process.exitCode = code;
+// A role that has shut down should not linger because a library left a socket or timer behind; the timer is
+// unref'd, so a process with nothing left exits at once and never waits for it.
+setTimeout(() => process.exit(code), 5_000).unref();

@@ -151,8 +151,11 @@ Exit codes: 0 stopped by SIGTERM/SIGINT, 1 cannot start, or leadership lost (ano
       ),
     );
     // The profile controller reads the pods informer the namespace controller starts.
-    void controller.start().then(() => profiles.start());
-    void merges.start();
+    // Each start is remembered so shutdown can wait for it: stopping an informer whose first list is still in
+    // flight would let that list start a watch after the stop, and the process would never exit.
+    const starting = Promise.all([controller.start().then(() => profiles.start()), merges.start()]).catch(
+      (err: unknown) => log.error(describeError(err), 'controllers failed to start'),
+    );
 
     const outcome = await Promise.race([
       stopped.then(() => 'stopped' as const),
@@ -162,6 +165,8 @@ Exit codes: 0 stopped by SIGTERM/SIGINT, 1 cannot start, or leadership lost (ano
       }),
     ]);
     clearTimeout(timer);
+    // Bounded: with the apiserver unreachable the first list never comes, and shutdown must not wait for it.
+    await Promise.race([starting, new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
     await merges.stop();
     await profiles.stop();
     await controller.stop();
