@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { CoreV1Api, CustomObjectsApi, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { paths, repoRoot } from '../test/env/layout.js';
 import { waitFor } from '../test/env/wait.js';
-import { startNodeDaemon } from '../test/helpers/role-process.js';
+import { startNodeDaemon, startRole } from '../test/helpers/role-process.js';
+import { containerHostPid, criClient } from '../test/helpers/cri.js';
 import { parseProfileText, renderProfile } from '../src/profiles/document.js';
 
 const GROUP = 'security-profiles-operator.x-k8s.io';
@@ -75,6 +76,7 @@ async function resetNamespace(core: CoreV1Api, custom: CustomObjectsApi): Promis
   const namespace = 'my-namespace';
   await core.deleteCollectionNamespacedPod({ namespace, gracePeriodSeconds: 0 });
   for (const [version, plural] of [
+    ['v1alpha1', 'profilerecordings'],
     ['v1alpha1', 'profilebindings'],
     ['v1beta1', 'seccompprofiles'],
   ] as const) {
@@ -95,6 +97,148 @@ async function resetNamespace(core: CoreV1Api, custom: CustomObjectsApi): Promis
   );
 }
 
+async function hostPid(pod: V1Pod, container: string): Promise<number> {
+  const cri = criClient();
+  try {
+    return await containerHostPid(cri, pod, container);
+  } finally {
+    cri.close();
+  }
+}
+
+/** Lets a demo container blocked on `wait-file /tmp/go` go on and waits for the directory it then makes. */
+async function releaseAndWaitMkdir(core: CoreV1Api, name: string, container: string): Promise<void> {
+  // Re-read the pod each try: a container that crashed and was restarted has a new pid.
+  const pid = await waitFor(
+    async () => hostPid(await core.readNamespacedPod({ name, namespace: 'my-namespace' }), container),
+    { what: `a running ${container} container in ${name}`, timeoutMs: 60_000 },
+  );
+  writeFileSync(`/proc/${pid}/root/tmp/go`, '');
+  await waitFor(() => existsSync(`/proc/${pid}/root/tmp/made-by-demo`), { what: 'the workload to mkdir' });
+}
+
+async function runningPod(core: CoreV1Api, name: string): Promise<V1Pod> {
+  return waitFor(
+    async () => {
+      const p = await core.readNamespacedPod({ name, namespace: 'my-namespace' });
+      const waiting = p.status?.containerStatuses?.[0]?.state?.waiting;
+      if (waiting?.reason && /Err/.test(waiting.reason))
+        throw Object.assign(new Error(`${name}: ${waiting.reason}`), { fatal: true });
+      return p.status?.phase === 'Running' ? p : false;
+    },
+    {
+      what: `pod ${name} running`,
+      timeoutMs: 90_000,
+      failFast: (e) => (e as { fatal?: boolean }).fatal === true,
+    },
+  );
+}
+
+/** The seed's eBPF recording, then the closed loop: the recorded profile bound to the same image. */
+async function recordInCluster(core: CoreV1Api, custom: CustomObjectsApi): Promise<void> {
+  const namespace = 'my-namespace';
+  const demoImage = 'localhost/spo-test/demo:1';
+  const args = ['wait-file', '/tmp/go', '--', 'mkdir', '/tmp/made-by-demo', '--', 'pause'];
+  step(
+    'Record a pod with eBPF: the seed ProfileRecording my-recording (recorder: bpf, podSelector app=my-app)',
+  );
+  await custom.createNamespacedCustomObject({
+    group: GROUP,
+    version: 'v1alpha1',
+    namespace,
+    plural: 'profilerecordings',
+    body: {
+      apiVersion: `${GROUP}/v1alpha1`,
+      kind: 'ProfileRecording',
+      metadata: { name: 'my-recording', namespace },
+      spec: { kind: 'SeccompProfile', recorder: 'bpf', podSelector: { matchLabels: { app: 'my-app' } } },
+    },
+  });
+  await waitFor(
+    async () =>
+      (await core.readNamespace({ name: namespace })).metadata?.labels?.['spo.x-k8s.io/enable-recording'] !==
+      undefined,
+    { what: 'namespace labelled spo.x-k8s.io/enable-recording' },
+  );
+  const created = await core.createNamespacedPod({
+    namespace,
+    body: {
+      metadata: { name: 'my-pod', namespace, labels: { app: 'my-app' } },
+      spec: {
+        terminationGracePeriodSeconds: 1,
+        restartPolicy: 'Never',
+        containers: [{ name: 'demo', image: demoImage, args }],
+      },
+    },
+  });
+  saw(
+    `webhook marked my-pod: label spo.x-k8s.io/recording-id=${created.metadata?.labels?.['spo.x-k8s.io/recording-id']}, ` +
+      `annotation io.containers.trace-bpf/demo=${created.metadata?.annotations?.['io.containers.trace-bpf/demo']}`,
+  );
+  await runningPod(core, 'my-pod');
+  await releaseAndWaitMkdir(core, 'my-pod', 'demo');
+  saw('told the workload to go on: it made a directory (mkdir), a syscall nothing else in the pod makes');
+  await core.deleteNamespacedPod({ name: 'my-pod', namespace, gracePeriodSeconds: 1 });
+  const profile = await waitFor(
+    () =>
+      custom
+        .getNamespacedCustomObject({
+          group: GROUP,
+          version: 'v1beta1',
+          namespace,
+          plural: 'seccompprofiles',
+          name: 'my-recording-demo',
+        })
+        .then(
+          (p) => p as { spec: { syscalls?: Array<{ names: string[] }> } },
+          () => false as const,
+        ),
+    { what: 'the recorded profile my-recording-demo', timeoutMs: 120_000 },
+  );
+  const names = profile.spec.syscalls?.flatMap((r) => r.names) ?? [];
+  saw(
+    `SeccompProfile my-recording-demo, created when my-pod was deleted: ${names.length} syscalls\n${names.join(' ')}`,
+  );
+  expect(names.includes('mkdir') || names.includes('mkdirat'), 'the recorded profile allows mkdir');
+
+  step('Closed loop: bind the recorded profile to the demo image and run the workload under it');
+  await custom.createNamespacedCustomObject({
+    group: GROUP,
+    version: 'v1alpha1',
+    namespace,
+    plural: 'profilebindings',
+    body: {
+      apiVersion: `${GROUP}/v1alpha1`,
+      kind: 'ProfileBinding',
+      metadata: { name: 'demo-binding', namespace },
+      spec: { profileRef: { kind: 'SeccompProfile', name: 'my-recording-demo' }, image: demoImage },
+    },
+  });
+  await waitFor(
+    () => existsSync(join(paths.kubeletDir, 'seccomp/operator', namespace, 'my-recording-demo.json')),
+    {
+      what: 'the recorded profile on the node',
+    },
+  );
+  const bound = await core.createNamespacedPod({
+    namespace,
+    body: {
+      metadata: { name: 'replay', namespace },
+      spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'demo', image: demoImage, args }] },
+    },
+  });
+  saw(`pod replay got: ${JSON.stringify(bound.spec?.containers[0]?.securityContext?.seccompProfile)}`);
+  await runningPod(core, 'replay');
+  await releaseAndWaitMkdir(core, 'replay', 'demo');
+  const restarts =
+    (await core.readNamespacedPod({ name: 'replay', namespace })).status?.containerStatuses?.[0]
+      ?.restartCount ?? 0;
+  saw(
+    `pod replay is Running under my-recording-demo and made its directory (container restarts: ${restarts}` +
+      `${restarts > 0 ? "; a start can fail when runc's own Go runtime needs a syscall the recording missed" : ''})`,
+  );
+}
+
 async function cluster(): Promise<void> {
   step(
     'Bring up the local cluster (etcd, kube-apiserver, controller-manager, scheduler, containerd, kubelet) ' +
@@ -111,8 +255,14 @@ async function cluster(): Promise<void> {
   const custom = kc.makeApiClient(CustomObjectsApi);
 
   step('Start the node daemon for dev-node (seccompctl daemon)');
+  const work = mkdtempSync(join(tmpdir(), 'spo-demo-node-'));
+  const socket = join(work, 'recorder.sock');
+  const recorder = startRole(['recorder', '--socket', socket, '--state-dir', join(work, 'state')]);
+  await recorder.waitForLog((l) => l['msg'] === 'recorder listening');
   const { daemon, address } = await startNodeDaemon({ nodeName: 'dev-node', kubeletDir: paths.kubeletDir }, [
     '--insecure-metrics',
+    '--recorder-socket',
+    socket,
   ]);
   try {
     saw(`daemon listening on ${address}, writing under ${paths.kubeletDir}/seccomp`);
@@ -236,6 +386,8 @@ async function cluster(): Promise<void> {
         `\nactiveWorkloads: ${(profileStatus.status?.activeWorkloads ?? []).join(', ') || '(updating)'}`,
     );
 
+    await recordInCluster(core, custom);
+
     step('Metrics of the daemon (GET /metrics)');
     const metrics = await (await fetch(`${address}/metrics`)).text();
     saw(
@@ -246,6 +398,7 @@ async function cluster(): Promise<void> {
     );
   } finally {
     await daemon.stop();
+    await recorder.stop();
   }
 }
 

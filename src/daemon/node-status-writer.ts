@@ -34,7 +34,13 @@ export class NodeStatusWriter implements NodeStatusSink {
     const namespace = profile.metadata.namespace ?? 'default';
     const name = nodeStatusName(profile.metadata.name, this.nodeName);
     const generation = (profile.metadata as { generation?: number }).generation;
-    const fingerprint = JSON.stringify([state, message ?? '', generation]);
+    // The uid matters: a profile deleted and created again under the same name needs its status object again.
+    const fingerprint = JSON.stringify([
+      state,
+      message ?? '',
+      generation,
+      (profile.metadata as { uid?: string }).uid,
+    ]);
     const key = `${namespace}/${name}`;
     if (this.written.get(key) === fingerprint) return;
     const uid = (profile.metadata as { uid?: string }).uid;
