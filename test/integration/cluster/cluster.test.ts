@@ -1,7 +1,11 @@
 // The local cluster is real: apiserver health, CRDs through the API, a pod
 // that becomes a real container in its own mount namespace on the host, and
 // a Deployment that the controller-manager and scheduler turn into a running pod.
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { paths, repoRoot } from '../../env/layout.js';
+import { runningPid } from '../../env/processes.js';
 import { CoreV1Api } from '@kubernetes/client-node';
 import t from 'tap';
 import { apiserverTls, apiserverUrl } from '../../env/controlplane.js';
@@ -154,5 +158,50 @@ if (cluster) {
       { code: 403 },
       'default SA may not list pods',
     );
+  });
+
+  t.test('up again is a no-op; down leaves no process or mount; up brings it all back', async (t) => {
+    const components = [
+      'etcd',
+      'kube-apiserver',
+      'kube-controller-manager',
+      'kube-scheduler',
+      'containerd',
+      'kubelet',
+    ];
+    const before = components.map((c) => runningPid(c));
+    t.ok(
+      before.every((p) => p !== undefined),
+      'every component runs',
+    );
+    const dev = (verb: string) =>
+      spawnSync('bash', [join(repoRoot, 'scripts/dev'), verb], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        encoding: 'utf8',
+      });
+    t.equal(dev('up').status, 0);
+    t.same(
+      components.map((c) => runningPid(c)),
+      before,
+      'a second up changes no process',
+    );
+    await deleteNamespace(cluster, ns);
+    // `down` removes the marker that tells the run's after-script to stop a cluster the tests started.
+    const startedByTests = existsSync(paths.startedByTests) ? readFileSync(paths.startedByTests) : undefined;
+    t.equal(dev('down').status, 0);
+    for (const [i, pid] of before.entries()) {
+      t.notOk(
+        existsSync(`/proc/${pid}`) && runningPid(components[i]!) !== undefined,
+        `${components[i]} stopped`,
+      );
+    }
+    const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .filter((line) => line.split(' ')[4]?.startsWith(paths.dev));
+    t.same(mounts, [], 'no mount left under .dev');
+    // The rest of the run expects the cluster.
+    t.equal(dev('up').status, 0, 'up again');
+    if (startedByTests !== undefined) writeFileSync(paths.startedByTests, startedByTests);
+    t.ok(components.every((c) => runningPid(c) !== undefined));
   });
 }
