@@ -4,6 +4,7 @@ import { normalizeImage } from './image.js';
 import { setSeccompProfile } from './json-patch.js';
 import { type Labels, selectorMatches } from './label-selector.js';
 import { labelsOf, type Pod, podContainers } from './pod.js';
+import { TRACE_LOGS_PREFIX } from './recording.js';
 
 export const WILDCARD_IMAGE = '*';
 
@@ -81,9 +82,19 @@ export function decideBinding(
   const containers = podContainers(pod);
   if (containers.length === 0) return decision;
   const ctx: UsableContext = { labels: labelsOf(pod), profiles, decision, warned: undefined };
+  const annotations = pod.metadata?.annotations;
   let wildcard: ProfileBinding | null | undefined;
   for (const { container, pointer } of containers) {
     const name = typeof container.name === 'string' ? container.name : pointer;
+    // A logs recording needs the container under the SCMP_ACT_LOG profile the recording webhook set; binding
+    // it would silently record nothing. The recording webhook runs first, so the annotation is already here.
+    if (
+      typeof container.name === 'string' &&
+      annotations?.[TRACE_LOGS_PREFIX + container.name] !== undefined
+    ) {
+      decision.reasons.push(`container ${name}: recorded by logs, binding skipped`);
+      continue;
+    }
     let chosen: ProfileBinding | undefined;
     if (typeof container.image === 'string') {
       const candidates = bindings.byImage.get(normalizeImage(container.image));

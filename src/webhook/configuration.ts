@@ -19,7 +19,13 @@ export function webhookConfiguration(target: WebhookTarget, operatorNamespace: s
     ...('url' in target ? { url: `${target.url}${path}` } : { service: { ...target.service, path } }),
     ...(caBundle ? { caBundle } : {}),
   });
-  const entry = (name: string, path: string, label: string, failurePolicy: 'Fail' | 'Ignore') => ({
+  const entry = (
+    name: string,
+    path: string,
+    label: string,
+    failurePolicy: 'Fail' | 'Ignore',
+    reinvocationPolicy: 'IfNeeded' | 'Never',
+  ) => ({
     name,
     admissionReviewVersions: ['v1'],
     clientConfig: clientConfig(path),
@@ -36,7 +42,7 @@ export function webhookConfiguration(target: WebhookTarget, operatorNamespace: s
     matchPolicy: 'Equivalent',
     sideEffects: 'None',
     timeoutSeconds: 5,
-    reinvocationPolicy: 'IfNeeded',
+    reinvocationPolicy,
     namespaceSelector: {
       matchExpressions: [
         { key: label, operator: 'Exists' },
@@ -56,8 +62,11 @@ export function webhookConfiguration(target: WebhookTarget, operatorNamespace: s
       labels: { 'app.kubernetes.io/name': 'seccomp-profiles-operator' },
     },
     webhooks: [
-      entry(BINDING_WEBHOOK_NAME, BINDING_PATH, ENABLE_BINDING_LABEL, 'Fail'),
-      entry(RECORDING_WEBHOOK_NAME, RECORDING_PATH, ENABLE_RECORDING_LABEL, 'Ignore'),
+      // Recording first, binding last: binding reads the recording's logs annotation, and as the last of our
+      // webhooks only it needs reinvocation (for containers a later webhook, e.g. a sidecar injector, adds).
+      // Recording with IfNeeded would be called a third time after every bound pod: +~4 ms per create.
+      entry(RECORDING_WEBHOOK_NAME, RECORDING_PATH, ENABLE_RECORDING_LABEL, 'Ignore', 'Never'),
+      entry(BINDING_WEBHOOK_NAME, BINDING_PATH, ENABLE_BINDING_LABEL, 'Fail', 'IfNeeded'),
     ],
   };
 }
