@@ -19,3 +19,18 @@ export interface Command {
   readonly usage: string;
   run(args: readonly string[], io: CliIo): Promise<number>;
 }
+
+/**
+ * What `seccompctl` knows of a command before loading it: enough for the overview. `load()` imports the
+ * module, so a role loads its own code only (the daemon never loads the webhook, the CLI tools no client).
+ */
+export interface CommandEntry {
+  readonly name: string;
+  readonly summary: string;
+  load(): Promise<Command>;
+}
+
+/** An entry for a command that is already loaded (tests, embedders). */
+export function loadedEntry(command: Command): CommandEntry {
+  return { name: command.name, summary: command.summary, load: () => Promise.resolve(command) };
+}

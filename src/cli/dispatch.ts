@@ -1,7 +1,7 @@
 import { isAppError, UsageError } from '../errors.js';
-import { type CliIo, type Command, EXIT_INVALID, EXIT_OK, EXIT_USAGE } from './command.js';
+import { type CliIo, type Command, type CommandEntry, EXIT_INVALID, EXIT_OK, EXIT_USAGE } from './command.js';
 
-function overview(commands: readonly Command[], version: string): string {
+function overview(commands: readonly CommandEntry[], version: string): string {
   const width = Math.max(...commands.map((c) => c.name.length));
   const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
   return `seccompctl ${version}: seccomp profiles for Kubernetes workloads and local commands
@@ -14,11 +14,14 @@ ${lines.join('\n')}
 `;
 }
 
-/** Runs one command line and returns the exit code; never throws and never exits the process. */
+/**
+ * Runs one command line and returns the exit code; never throws and never exits the process. Only the
+ * command named is loaded.
+ */
 export async function runCli(
   argv: readonly string[],
   io: CliIo,
-  commands: readonly Command[],
+  commands: readonly CommandEntry[],
   version: string,
 ): Promise<number> {
   const [name, ...rest] = argv;
@@ -30,10 +33,17 @@ export async function runCli(
     io.stdout.write(`${version}\n`);
     return EXIT_OK;
   }
-  const command = commands.find((c) => c.name === name);
-  if (command === undefined) {
+  const entry = commands.find((c) => c.name === name);
+  if (entry === undefined) {
     io.stderr.write(`seccompctl: unknown command "${name}"\n\n${overview(commands, version)}`);
     return EXIT_USAGE;
+  }
+  let command: Command;
+  try {
+    command = await entry.load();
+  } catch (e) {
+    io.stderr.write(`seccompctl ${name}: cannot load the command: ${(e as Error).stack ?? String(e)}\n`);
+    return EXIT_INVALID;
   }
   // `--` ends option parsing for commands that run another program, so only look for --help before it.
   const ownArgs = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest;
