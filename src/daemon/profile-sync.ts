@@ -11,6 +11,11 @@ import { OPERATOR_DIR, profileLocation, renderProfileFile } from './profile-path
 
 /** Label on per-replica recordings that must not reach disk until merged. */
 export const PARTIAL_LABEL = 'spo.x-k8s.io/partial';
+/**
+ * Label on profiles recorded with `disableProfileAfterRecording: true`: kept in the API for review, never
+ * written to a node (a file written before is removed) until the label is removed.
+ */
+export const DISABLED_LABEL = 'spo.x-k8s.io/disabled';
 
 export interface ProfileStore {
   get(namespace: string, name: string): SeccompProfile | undefined;
@@ -36,6 +41,11 @@ export interface ProfileSyncDeps {
   readonly metrics: DaemonMetrics;
   readonly log: Logger;
   readonly seccompSupported: boolean;
+  /**
+   * Single-namespace mode: only this namespace's directory is ours. Files of other namespaces belong to another
+   * install (or a cluster-wide one), so a resync leaves them alone.
+   */
+  readonly namespace?: string | undefined;
 }
 
 class SyncFailure extends Error {
@@ -117,6 +127,11 @@ export class ProfileSync {
     }
     if (profile.metadata.labels?.[PARTIAL_LABEL] === 'true') {
       await this.report(profile, 'Partial');
+      return;
+    }
+    if (profile.metadata.labels?.[DISABLED_LABEL] === 'true') {
+      await this.remove(namespace, name);
+      await this.report(profile, 'Disabled');
       return;
     }
     let content: string;
@@ -213,6 +228,13 @@ export class ProfileSync {
     const operatorDir = join(this.deps.root, OPERATOR_DIR);
     const namespaces = await readdir(operatorDir).catch(() => [] as string[]);
     for (const namespace of namespaces) {
+      if (this.deps.namespace !== undefined && namespace !== this.deps.namespace) {
+        this.deps.log.debug(
+          { namespace, watchNamespace: this.deps.namespace },
+          'leaving profile files of another namespace alone (single-namespace mode)',
+        );
+        continue;
+      }
       const files = await readdir(join(operatorDir, namespace)).catch(() => [] as string[]);
       for (const file of files) {
         if (!file.endsWith('.json')) continue;

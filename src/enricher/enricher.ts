@@ -105,6 +105,19 @@ export class Enricher {
     while (this.#pending.size > 0) await Promise.all([...this.#pending]);
   }
 
+  /** idle(), bounded: false when records still wait on a container after `timeoutMs`. */
+  async settled(timeoutMs: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    try {
+      return await Promise.race([this.idle().then(() => true as const), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   stop(): void {
     this.#stopped = true;
     for (const t of this.#timers) clearTimeout(t);
@@ -206,7 +219,13 @@ export class Enricher {
     this.#o.metrics.records.inc({ result: 'attributed' });
     const recording = recordingOf(info);
     if (recording !== undefined && r.arch !== undefined && r.syscallName !== undefined) {
-      const key = { recording, namespace: info.namespace, pod: info.pod, container: info.container };
+      const key = {
+        recording,
+        namespace: info.namespace,
+        pod: info.pod,
+        container: info.container,
+        ...(info.podUid !== undefined ? { podUid: info.podUid } : {}),
+      };
       if (!this.#o.store.add(key, r.arch, r.syscallName))
         this.#o.log.warn({ ...key }, 'recording store full, syscall not recorded');
     }

@@ -35,7 +35,8 @@ export class FileFollower implements LineSource {
   #partial = '';
   #skipping = false;
   #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
+  #running: Promise<void> = Promise.resolve();
+  #sink: LineSink | undefined;
   #stopped = false;
 
   constructor(options: FileFollowerOptions) {
@@ -48,9 +49,10 @@ export class FileFollower implements LineSource {
   }
 
   start(sink: LineSink, onError: (err: unknown) => void): void {
+    this.#sink = sink;
     const tick = () => {
       this.#timer = undefined;
-      this.#running = this.readAvailable(sink).then(
+      this.#pass().then(
         () => {
           if (!this.#stopped) this.#timer = setTimeout(tick, this.#pollMs);
         },
@@ -60,6 +62,21 @@ export class FileFollower implements LineSource {
       );
     };
     tick();
+  }
+
+  catchUp(): Promise<void> {
+    return this.#pass();
+  }
+
+  // Passes run one after another: two concurrent reads would race on the file position.
+  #pass(): Promise<void> {
+    const run = () => {
+      const sink = this.#sink;
+      return sink === undefined || this.#stopped ? Promise.resolve() : this.readAvailable(sink);
+    };
+    const next = this.#running.then(run, run);
+    this.#running = next.catch(() => {});
+    return next;
   }
 
   async stop(): Promise<void> {

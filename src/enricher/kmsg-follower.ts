@@ -14,7 +14,8 @@ export class KmsgFollower implements LineSource {
   readonly #pollMs: number;
   #reader: KmsgReader | undefined;
   #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
+  #running: Promise<void> = Promise.resolve();
+  #sink: LineSink | undefined;
   #stopped = false;
 
   constructor(options: { path?: string; log: Logger; pollMs?: number }) {
@@ -31,13 +32,11 @@ export class KmsgFollower implements LineSource {
       onError(err);
       return;
     }
+    this.#sink = sink;
     this.#log.info({ path: this.path }, 'following kernel log');
     const tick = () => {
       this.#timer = undefined;
-      this.#running = (async () => {
-        const lines = this.#reader!.read();
-        if (lines.length > 0) await sink(lines);
-      })().then(
+      this.#pass().then(
         () => {
           if (!this.#stopped) this.#timer = setTimeout(tick, this.#pollMs);
         },
@@ -47,6 +46,24 @@ export class KmsgFollower implements LineSource {
       );
     };
     tick();
+  }
+
+  catchUp(): Promise<void> {
+    return this.#pass();
+  }
+
+  // Passes run one after another, so a catch-up never interleaves its lines with the timer's.
+  #pass(): Promise<void> {
+    const run = async () => {
+      const reader = this.#reader;
+      const sink = this.#sink;
+      if (reader === undefined || sink === undefined || this.#stopped) return;
+      const lines = reader.read();
+      if (lines.length > 0) await sink(lines);
+    };
+    const next = this.#running.then(run, run);
+    this.#running = next.catch(() => {});
+    return next;
   }
 
   async stop(): Promise<void> {

@@ -7,6 +7,11 @@ export interface LineSource {
   readonly path: string;
   /** Begins following; `onError` hears failures that stop the source. */
   start(sink: LineSink, onError: (err: unknown) => void): void;
+  /**
+   * Reads what the source holds now, without waiting for the next poll, and resolves once the sink has taken
+   * it: a workload that just ended has its last records handed on before anyone asks what it did.
+   */
+  catchUp(): Promise<void>;
   stop(): Promise<void>;
 }
 

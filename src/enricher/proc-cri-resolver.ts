@@ -86,7 +86,14 @@ export class ProcCriResolver implements ContainerResolver {
     const pod = sandbox?.metadata?.name ?? c.labels['io.kubernetes.pod.name'];
     const container = c.metadata?.name ?? c.labels['io.kubernetes.container.name'];
     if (!namespace || !pod || !container) return undefined;
-    return { namespace, pod, container, podAnnotations: sandbox?.annotations ?? {} };
+    const podUid = sandbox?.metadata?.uid || c.labels['io.kubernetes.pod.uid'];
+    return {
+      namespace,
+      pod,
+      container,
+      ...(podUid ? { podUid } : {}),
+      podAnnotations: sandbox?.annotations ?? {},
+    };
   }
 
   close(): void {

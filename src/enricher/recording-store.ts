@@ -5,14 +5,17 @@ export interface RecordingKey {
   readonly namespace: string;
   readonly pod: string;
   readonly container: string;
+  /** Absent when the runtime did not say; then only the name tells pods apart */
+  readonly podUid?: string;
 }
 
-/** Which recorded containers a request means: pod and container are optional narrowing. */
+/** Which recorded containers a request means: pod, container and pod uid are optional narrowing. */
 export interface RecordingSelector {
   readonly recording: string;
   readonly namespace: string;
   readonly pod?: string;
   readonly container?: string;
+  readonly podUid?: string;
 }
 
 export interface RecordedContainer {
@@ -87,13 +90,15 @@ function selects(s: RecordingSelector, k: RecordingKey): boolean {
     s.recording === k.recording &&
     s.namespace === k.namespace &&
     (s.pod === undefined || s.pod === '' || s.pod === k.pod) &&
-    (s.container === undefined || s.container === '' || s.container === k.container)
+    (s.container === undefined || s.container === '' || s.container === k.container) &&
+    // a pod made again under the same name (StatefulSet) must not add to, or lose, the earlier one's record
+    (s.podUid === undefined || s.podUid === '' || k.podUid === undefined || s.podUid === k.podUid)
   );
 }
 
 // NUL cannot appear in Kubernetes names, so the joined key is unambiguous.
 function keyString(k: RecordingKey): string {
-  return `${k.namespace}\0${k.pod}\0${k.container}\0${k.recording}`;
+  return `${k.namespace}\0${k.pod}\0${k.container}\0${k.recording}\0${k.podUid ?? ''}`;
 }
 
 function compare(a: string, b: string): number {

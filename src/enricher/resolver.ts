@@ -3,6 +3,8 @@ export interface ContainerInfo {
   readonly namespace: string;
   readonly pod: string;
   readonly container: string;
+  /** The pod's uid when the runtime tells it: a pod made again under the same name is another recording */
+  readonly podUid?: string;
   /** The pod's annotations: `io.containers.trace-logs/<container>` marks a container being recorded */
   readonly podAnnotations: Readonly<Record<string, string>>;
 }

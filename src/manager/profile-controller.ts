@@ -11,13 +11,13 @@ import {
 import type { Logger } from 'pino';
 import { NODE_STATUS_PLURAL } from '../daemon/node-status-writer.js';
 import { profileLocation } from '../daemon/profile-path.js';
-import { PARTIAL_LABEL } from '../daemon/profile-sync.js';
+import { DISABLED_LABEL, PARTIAL_LABEL } from '../daemon/profile-sync.js';
 import { listCustom } from '../k8s/admission-cache.js';
 import { type Informer, makeInformer } from '../k8s/informer.js';
 import { type ResourceRef, resourcePath, SECCOMP_PROFILES } from '../k8s/resources.js';
 import { API_GROUP } from '../profiles/schema.js';
 import type { ProfileState, SeccompProfile, SecurityProfileNodeStatus } from '../profiles/types.js';
-import { rollUpNodeStates } from './profile-status.js';
+import { DISABLED_CONDITION, rollUpNodeStates } from './profile-status.js';
 import { profilesUsedByPod } from './profile-usage.js';
 import { WorkQueue } from './work-queue.js';
 
@@ -35,6 +35,11 @@ export interface ProfileControllerOptions {
   /** Shared with other controllers of the manager, so pods are watched once. */
   readonly pods: Informer<V1Pod>;
   readonly kubeletDir?: string;
+  /**
+   * Single-namespace mode: profiles and node statuses in this namespace only, and no Node watch (nodes are
+   * cluster-scoped); a profile then rolls up over the nodes that reported it.
+   */
+  readonly watchNamespace?: string | undefined;
 }
 
 function isRunningPod(pod: V1Pod): boolean {
@@ -53,16 +58,16 @@ export class ProfileController {
   private readonly custom: CustomObjectsApi;
   private readonly profiles: Informer<Profile>;
   private readonly nodeStatuses: Informer<NodeStatus>;
-  private readonly nodes: Informer<V1Node>;
+  private readonly nodes: Informer<V1Node> | undefined;
   private readonly queue: WorkQueue;
 
   constructor(private readonly options: ProfileControllerOptions) {
-    const { kc, log } = options;
+    const { kc, log, watchNamespace: only } = options;
     this.custom = kc.makeApiClient(CustomObjectsApi);
     this.profiles = makeInformer<Profile>(
       kc,
-      resourcePath(SECCOMP_PROFILES),
-      listCustom<Profile>(kc, SECCOMP_PROFILES),
+      resourcePath(SECCOMP_PROFILES, only),
+      listCustom<Profile>(kc, SECCOMP_PROFILES, only),
       {
         log,
         what: 'seccompprofiles',
@@ -70,19 +75,22 @@ export class ProfileController {
     );
     this.nodeStatuses = makeInformer<NodeStatus>(
       kc,
-      resourcePath(NODE_STATUSES),
-      listCustom<NodeStatus>(kc, NODE_STATUSES),
+      resourcePath(NODE_STATUSES, only),
+      listCustom<NodeStatus>(kc, NODE_STATUSES, only),
       {
         log,
         what: 'securityprofilenodestatuses',
       },
     );
     const core = kc.makeApiClient(CoreV1Api);
-    this.nodes = makeInformer<V1Node>(kc, '/api/v1/nodes', () => core.listNode(), { log, what: 'nodes' });
+    this.nodes =
+      only === undefined
+        ? makeInformer<V1Node>(kc, '/api/v1/nodes', () => core.listNode(), { log, what: 'nodes' })
+        : undefined;
     this.queue = new WorkQueue((ns) => this.reconcile(ns), log.child({ controller: 'profile' }));
     this.profiles.onChange((p) => this.queue.add(p.metadata.namespace));
     this.nodeStatuses.onChange((s) => this.queue.add(s.metadata?.namespace));
-    this.nodes.onChange(() => {
+    this.nodes?.onChange(() => {
       for (const p of this.profiles.cache.list()) this.queue.add(p.metadata.namespace);
     });
     options.pods.onChange((pod) => {
@@ -91,14 +99,14 @@ export class ProfileController {
   }
 
   async start(): Promise<void> {
-    await Promise.all([this.profiles.start(), this.nodeStatuses.start(), this.nodes.start()]);
+    await Promise.all([this.profiles.start(), this.nodeStatuses.start(), this.nodes?.start()]);
     this.queue.start();
     for (const p of this.profiles.cache.list()) this.queue.add(p.metadata.namespace);
   }
 
   async stop(): Promise<void> {
     this.queue.stop();
-    await Promise.all([this.profiles.stop(), this.nodeStatuses.stop(), this.nodes.stop()]);
+    await Promise.all([this.profiles.stop(), this.nodeStatuses.stop(), this.nodes?.stop()]);
   }
 
   idle(): Promise<void> {
@@ -120,7 +128,7 @@ export class ProfileController {
 
   private async reconcile(namespace: string): Promise<void> {
     const users = this.usersByProfile();
-    const readyNodes = this.nodes.cache
+    const readyNodes = this.nodes?.cache
       .list()
       .filter(isReady)
       .map((n) => n.metadata?.name ?? '');
@@ -132,21 +140,30 @@ export class ProfileController {
       const terminating =
         (profile.metadata as { deletionTimestamp?: unknown }).deletionTimestamp !== undefined;
       const partial = profile.metadata.labels?.[PARTIAL_LABEL] === 'true';
+      const disabled = !partial && profile.metadata.labels?.[DISABLED_LABEL] === 'true';
       const rolled = rollUpNodeStates(
         statuses
           .filter((s) => s.profileName === name)
           .map((s) => ({ nodeName: s.nodeName, status: s.status, message: s.message })),
         readyNodes,
       );
-      const state: ProfileState = terminating ? 'Terminating' : partial ? 'Partial' : rolled.status;
+      const state: ProfileState = terminating
+        ? 'Terminating'
+        : partial
+          ? 'Partial'
+          : disabled
+            ? 'Disabled'
+            : rolled.status;
       const condition = terminating
         ? { type: 'Ready', status: 'False', reason: 'Deleting', message: `in use by ${active.length} pod(s)` }
-        : rolled.condition;
+        : disabled
+          ? DISABLED_CONDITION
+          : rolled.condition;
       const location = profileLocation(namespace, name);
       const status = {
         status: state,
-        ...(partial ? {} : { localhostProfile: location.localhostProfile }),
-        ...(partial
+        ...(partial || disabled ? {} : { localhostProfile: location.localhostProfile }),
+        ...(partial || disabled
           ? {}
           : {
               path: `${this.options.kubeletDir ?? '/var/lib/kubelet'}/seccomp/${location.localhostProfile}`,

@@ -1,3 +1,4 @@
+import { DISABLED_LABEL } from '../daemon/profile-sync.js';
 import { CONTAINER_ID_LABEL, RECORDING_ID_LABEL, UNMERGED_FINALIZER } from '../daemon/recording-plan.js';
 import { mergeSpecs } from '../profiles/merge.js';
 import type { SeccompProfile } from '../profiles/types.js';
@@ -5,7 +6,10 @@ import type { SeccompProfile } from '../profiles/types.js';
 export { UNMERGED_FINALIZER };
 
 export interface MergePlan {
-  /** One merged profile per container, `<recording>-<container>`, without the partial label. */
+  /**
+   * One merged profile per container, `<recording>-<container>`, without the partial label; disabled when its
+   * partials were (the recording said disableProfileAfterRecording).
+   */
   readonly merged: readonly SeccompProfile[];
   /** The partial profiles folded into them, to delete once the merged ones are saved. */
   readonly partials: readonly string[];
@@ -28,13 +32,18 @@ export function planMerge(
     a < b ? -1 : a > b ? 1 : 0,
   )) {
     const sorted = [...group].sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1));
+    const disabled = group.some((p) => p.metadata.labels?.[DISABLED_LABEL] === 'true');
     merged.push({
       apiVersion: sorted[0]!.apiVersion,
       kind: 'SeccompProfile',
       metadata: {
         name: `${recording}-${container}`,
         namespace,
-        labels: { [RECORDING_ID_LABEL]: recording, [CONTAINER_ID_LABEL]: container },
+        labels: {
+          [RECORDING_ID_LABEL]: recording,
+          [CONTAINER_ID_LABEL]: container,
+          ...(disabled ? { [DISABLED_LABEL]: 'true' } : {}),
+        },
       },
       spec: mergeSpecs(sorted.map((p) => p.spec)),
     });

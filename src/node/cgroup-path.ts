@@ -117,3 +117,37 @@ export function parseCgroupProcs(text: string): number[] {
   }
   return out;
 }
+
+/** The directory the kubelet puts every pod under: `kubepods` (cgroupfs driver) or `kubepods.slice` (systemd). */
+export function isKubepodsDir(name: string): boolean {
+  return name === 'kubepods' || name === 'kubepods.slice';
+}
+
+/**
+ * Where the kubelet's pod cgroups are, under one hierarchy root, given a directory lister: `kubepods` directly
+ * or below a `--cgroup-root` (`/spo-dev/kubepods`), at most `maxDepth` levels down. Container directories are
+ * never descended into, and at most `maxDirs` directories are looked at.
+ */
+export function findKubepods(
+  root: string,
+  list: (dir: string) => readonly { name: string; isDir: boolean }[],
+  maxDepth = 3,
+  maxDirs = 2_000,
+): string[] {
+  const found: string[] = [];
+  let queue: string[] = [root];
+  let seen = 0;
+  for (let depth = 0; depth < maxDepth && queue.length > 0; depth++) {
+    const next: string[] = [];
+    for (const dir of queue) {
+      for (const e of list(dir)) {
+        if (!e.isDir || seen++ >= maxDirs) continue;
+        const path = `${dir.replace(/\/+$/, '')}/${e.name}`;
+        if (isKubepodsDir(e.name)) found.push(path);
+        else if (containerIdOfSegment(e.name) === undefined) next.push(path);
+      }
+    }
+    queue = next;
+  }
+  return found;
+}

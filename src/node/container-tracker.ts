@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { AppError } from '../errors.js';
 import type { Arch } from '../profiles/syscalls/index.js';
@@ -28,6 +29,12 @@ export interface TrackerDeps {
   readonly arch: Arch;
   readonly log: Logger;
   readonly save?: (snapshot: TrackerSnapshot) => Promise<void>;
+  /** The pids of a container cgroup directory, undefined once it is gone (containers seen by CgroupWatcher). */
+  readonly cgroupProcs?: (dir: string) => Promise<readonly number[] | undefined>;
+  /** Mount namespaces that are never a container's own: the host's and the recorder's. */
+  readonly notContainer?: ReadonlySet<number>;
+  /** How often and how long to look at a new container cgroup for a process in the container's namespace. */
+  readonly catchPolicy?: { readonly intervalMs: number; readonly timeoutMs: number };
 }
 
 export interface TrackResult {
@@ -63,9 +70,10 @@ function union(into: MntnsSyscalls, from: MntnsSyscalls): MntnsSyscalls {
 }
 
 /**
- * Containers on this node being recorded, keyed by CRI id, and what they did. While armed, every new mount
- * namespace the program sees is attributed to its container at once (so a container that runs for a moment is
- * still caught); Track then only names the key. State is saved after every change that would hurt to lose.
+ * Containers on this node being recorded, keyed by CRI id, and what they did. While armed, every container
+ * whose cgroup appears is tied to its mount namespace while it starts (containerCgroup), and every other new
+ * namespace the program sees is attributed after the next drain, so a container that runs for a moment is
+ * still caught; Track then only names the key. State is saved after every change that would hurt to lose.
  */
 export class ContainerTracker {
   readonly #deps: TrackerDeps;
@@ -73,6 +81,7 @@ export class ContainerTracker {
   readonly #collected = new Map<string, CollectResult>();
   readonly #arms = new Map<string, () => void>();
   readonly #ignored = new Set<number>();
+  readonly #catching = new Set<string>();
   #lastSaved = '';
   #ticking: Promise<void> | undefined;
 
@@ -207,6 +216,64 @@ export class ContainerTracker {
 
   async release(key: string): Promise<void> {
     if (this.#collected.delete(key)) await this.#persist();
+  }
+
+  /**
+   * A container's cgroup directory just appeared (CgroupWatcher). While armed, its processes are looked at
+   * every few milliseconds until one is in a mount namespace of its own (runc's init moves there right after
+   * joining the cgroup, and waits there for the start), and that namespace is tied to the container at once:
+   * a container that is over before the next drain would leave no process for the /proc pass to find.
+   */
+  containerCgroup(containerId: string, dir: string): void {
+    const procs = this.#deps.cgroupProcs;
+    if (procs === undefined || this.#arms.size === 0) return;
+    if (this.#entries.has(containerId) || this.#catching.has(containerId)) return;
+    this.#catching.add(containerId);
+    this.#catch(containerId, dir, procs)
+      .catch((err: unknown) => this.#deps.log.debug({ err, containerId }, 'cannot catch container start'))
+      .finally(() => this.#catching.delete(containerId));
+  }
+
+  async #catch(
+    id: string,
+    dir: string,
+    procs: (dir: string) => Promise<readonly number[] | undefined>,
+  ): Promise<void> {
+    const { intervalMs, timeoutMs } = this.#deps.catchPolicy ?? { intervalMs: 5, timeoutMs: 10_000 };
+    const skip = this.#deps.notContainer ?? new Set<number>();
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline && this.#arms.size > 0) {
+      if (this.#entries.has(id)) return;
+      const pids = await procs(dir);
+      if (pids === undefined) return;
+      for (const pid of pids) {
+        let pin: MntnsPin;
+        try {
+          pin = this.#deps.pin(pid);
+        } catch {
+          continue;
+        }
+        // still runc's first stage, in the host namespace: the container's is made a moment later
+        if (skip.has(pin.mntns) || this.#entries.has(id)) {
+          pin.release();
+          if (this.#entries.has(id)) return;
+          continue;
+        }
+        this.#deps.recorder.track(pin.mntns, pin);
+        this.#entries.set(id, {
+          id,
+          key: undefined,
+          mntns: pin.mntns,
+          method: 'watched',
+          live: true,
+          saved: emptySyscalls(),
+        });
+        this.#deps.log.debug({ containerId: id, mntns: pin.mntns, pid }, 'container caught starting');
+        await this.#persist();
+        return;
+      }
+      await delay(intervalMs);
+    }
   }
 
   /** Drains the kernel map, attributes new namespaces, saves. Overlapping calls share one pass. */

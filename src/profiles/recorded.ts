@@ -5,15 +5,46 @@ import type { SeccompProfile } from './types.js';
 export interface RecordedInput {
   readonly name: string;
   readonly namespace?: string;
-  readonly arch: Arch;
+  /** One architecture, or several (the log enricher keeps the syscalls of each arch a workload used). */
+  readonly arch: Arch | readonly Arch[];
   readonly syscalls: Iterable<string>;
   readonly baseProfileName?: string;
   readonly labels?: Readonly<Record<string, string>>;
 }
 
+/**
+ * Calls runc's own Go runtime may make at any moment between installing a container's filter and the
+ * container's execve, whatever the workload is: futex wake-ups and sleeps (a failed FUTEX_WAKE makes Go crash
+ * with SIGSEGV, exit 139), sysmon's nanosleep and sched_yield, and signal-based preemption (getpid + tgkill to
+ * send SIGURG, gettid, rt_sigreturn at the end of the handler). Whether one of them falls into that window
+ * depends on timing, so one recording of a start sees them only sometimes; a profile that lacks one then kills
+ * its own container on an unlucky start. They are unioned into every recorded container profile instead of
+ * naming a runtime base (`baseProfileName: runc-v...`): the recording already holds everything the runtime
+ * does deterministically after the filter goes in (the eBPF recorder keeps all of runc init from its
+ * `prctl(PR_GET_PDEATHSIG)` on, the log enricher every call the log profile let through), so only these
+ * timing-dependent calls are missing, and seven names keep the profile smaller than a base would and
+ * self-contained (it needs no built-in base for the node's runc version). Every name exists on x86_64 and
+ * aarch64.
+ */
+export const RUNTIME_TIMING_SYSCALLS: readonly string[] = [
+  'futex',
+  'getpid',
+  'gettid',
+  'nanosleep',
+  'rt_sigreturn',
+  'sched_yield',
+  'tgkill',
+];
+
+/** What a recorded container's profile allows: what it was seen to call plus RUNTIME_TIMING_SYSCALLS. */
+export function containerSyscalls(recorded: Iterable<string>): string[] {
+  return [...new Set([...recorded, ...RUNTIME_TIMING_SYSCALLS])].sort();
+}
+
 /** The allow-list profile for what a workload was seen to call: deny everything else with an errno. */
 export function profileFromSyscalls(input: RecordedInput): SeccompProfile {
   const names = [...new Set(input.syscalls)].sort();
+  const arches: readonly Arch[] = typeof input.arch === 'string' ? [input.arch] : input.arch;
   return seccompProfileResource(
     {
       name: input.name,
@@ -23,7 +54,7 @@ export function profileFromSyscalls(input: RecordedInput): SeccompProfile {
     {
       ...(input.baseProfileName !== undefined ? { baseProfileName: input.baseProfileName } : {}),
       defaultAction: 'SCMP_ACT_ERRNO',
-      architectures: [scmpArch(input.arch)],
+      architectures: [...new Set(arches)].map(scmpArch),
       ...(names.length > 0 ? { syscalls: [{ names, action: 'SCMP_ACT_ALLOW' }] } : {}),
     },
   );

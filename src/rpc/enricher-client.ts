@@ -6,6 +6,7 @@ import {
   type RecordedContainerMessage,
   type RecordingSelectorMessage,
   type ResetSyscallsResponseMessage,
+  type SyncResponseMessage,
 } from './enricher-service.js';
 
 type Unary = (
@@ -42,6 +43,11 @@ export class EnricherClient {
 
   async resetSyscalls(selector: Partial<RecordingSelectorMessage>): Promise<number> {
     return (await this.#call<ResetSyscallsResponseMessage>('ResetSyscalls', selector)).reset;
+  }
+
+  /** Has the enricher read its source to the end and record what it read; false: some records still wait. */
+  async sync(): Promise<boolean> {
+    return (await this.#call<SyncResponseMessage>('Sync', {})).settled;
   }
 
   close(): void {

@@ -8,6 +8,7 @@ export interface RecordingSelectorMessage {
   namespace: string;
   pod: string;
   container: string;
+  podUid: string;
 }
 export interface RecordedContainerMessage extends RecordingSelectorMessage {
   architectures: { arch: string; syscalls: string[] }[];
@@ -18,6 +19,9 @@ export interface GetSyscallsResponseMessage {
 }
 export interface ResetSyscallsResponseMessage {
   reset: number;
+}
+export interface SyncResponseMessage {
+  settled: boolean;
 }
 
 let service: grpc.ServiceClientConstructor | undefined;

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { parseLogLevel, parsePort } from '../../config/common.js';
+import { parsePort } from '../../config/common.js';
+import { ROLE_OPTIONS, roleSettings, roleUsage } from '../../config/role.js';
 import { TokenReviewAuthorizer } from '../../daemon/metrics-auth.js';
 import { buildDaemonServer } from '../../daemon/server.js';
 import { Enricher } from '../../enricher/enricher.js';
@@ -18,14 +19,17 @@ import { createEnricherMetrics } from '../../enricher/metrics.js';
 import { ProcCriResolver } from '../../enricher/proc-cri-resolver.js';
 import { RecordingStore } from '../../enricher/recording-store.js';
 import { UsageError } from '../../errors.js';
-import { loadKubeConfig } from '../../k8s/client.js';
+import { createKubeClient } from '../../k8s/rest/index.js';
 import { createMetrics } from '../../metrics/index.js';
 import { chooseCriEndpoint } from '../../node/cri-endpoint.js';
 import { DEFAULT_ENRICHER_SOCKET } from '../../rpc/enricher-service.js';
 import { serveEnricher } from '../../rpc/enricher-server.js';
 import { type Command, EXIT_OK } from '../command.js';
 import { parseCommandArgs } from '../profile-inputs.js';
-import { roleLogger, untilSignal } from './serve.js';
+import { roleLogger, startRoleProfiling, untilSignal } from './serve.js';
+
+/** How long a Sync waits for records of a container the runtime does not know yet. */
+const SYNC_SETTLE_MS = 5_000;
 
 export const enricherCommand: Command = {
   name: 'enricher',
@@ -57,7 +61,7 @@ Options:
   --port PORT            (env ENRICHER_PORT, default 8086; 0 picks a free port)
   --insecure-metrics     serve /metrics without authentication (local use only)
   --poll-ms MS           how often to look for new lines (default 200; kmsg 100)
-  --log-level LEVEL      (env LOG_LEVEL, default info)
+${roleUsage('enricher', 23)}
 
 The CRI endpoint is SPO_CRI_ENDPOINT, else the first runtime socket found.
 Exit codes: 0 after a clean shutdown (SIGTERM/SIGINT), 1 on a start-up error, 2 usage error.`,
@@ -76,7 +80,7 @@ Exit codes: 0 after a clean shutdown (SIGTERM/SIGINT), 1 on a start-up error, 2 
       port: { type: 'string' },
       'insecure-metrics': { type: 'boolean' },
       'poll-ms': { type: 'string' },
-      'log-level': { type: 'string' },
+      ...ROLE_OPTIONS,
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
     const env = io.env;
@@ -98,7 +102,9 @@ Exit codes: 0 after a clean shutdown (SIGTERM/SIGINT), 1 on a start-up error, 2 
     const nodeName = values['node-name'] ?? env['NODE_NAME'] ?? hostname();
     const socketPath = values.socket ?? env['ENRICHER_SOCKET'] ?? DEFAULT_ENRICHER_SOCKET;
     const port = parsePort(values.port ?? env['ENRICHER_PORT'], '--port', 8086);
-    const log = roleLogger(io, 'enricher', parseLogLevel(values['log-level'] ?? env['LOG_LEVEL']));
+    const settings = roleSettings('enricher', values, env);
+    const log = roleLogger(io, 'enricher', settings);
+    const profiling = await startRoleProfiling('enricher', settings, log);
 
     const paths = {
       audit: values['audit-log'] ?? DEFAULT_SOURCE_PATHS.audit,
@@ -128,14 +134,23 @@ Exit codes: 0 after a clean shutdown (SIGTERM/SIGINT), 1 on a start-up error, 2 
       metrics: createEnricherMetrics(registry),
     });
 
-    const api = await serveEnricher({ socketPath, store, log });
+    const api = await serveEnricher({
+      socketPath,
+      store,
+      log,
+      // the daemon asks when a recorded workload ends: its last records may still be unread
+      sync: async () => {
+        await source.catchUp();
+        return enricher.settled(SYNC_SETTLE_MS);
+      },
+    });
     let ready = false;
     const insecure = values['insecure-metrics'] === true;
     const server = buildDaemonServer({
       log,
       registry,
       ready: () => ready,
-      authorizer: insecure ? undefined : new TokenReviewAuthorizer(loadKubeConfig(values.kubeconfig)),
+      authorizer: insecure ? undefined : new TokenReviewAuthorizer(await createKubeClient(values.kubeconfig)),
     });
     if (insecure) log.warn('serving /metrics without authentication (--insecure-metrics)');
     const address = await server.listen({ host: values.host ?? '0.0.0.0', port });
@@ -164,6 +179,7 @@ Exit codes: 0 after a clean shutdown (SIGTERM/SIGINT), 1 on a start-up error, 2 
     await api.close();
     await server.close();
     resolver.close();
+    await profiling?.close();
     if (failed !== undefined) throw failed;
     return EXIT_OK;
   },

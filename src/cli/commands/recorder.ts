@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseLogLevel } from '../../config/common.js';
+import { ROLE_OPTIONS, roleSettings, roleUsage } from '../../config/role.js';
 import { UsageError } from '../../errors.js';
 import { attributeMntns } from '../../node/attribute.js';
+import { CgroupWatcher, readCgroupProcs } from '../../node/cgroup-watch.js';
 import { ContainerTracker } from '../../node/container-tracker.js';
 import { chooseCriEndpoint, endpointPath } from '../../node/cri-endpoint.js';
 import { CriRuntime } from '../../node/cri.js';
@@ -18,10 +19,10 @@ import { DEFAULT_RECORDER_SOCKET } from '../../rpc/recorder-api.js';
 import { serveRecorder } from '../../rpc/recorder-server.js';
 import { type Command, EXIT_OK } from '../command.js';
 import { parseCommandArgs } from '../profile-inputs.js';
-import { roleLogger, untilSignal } from './serve.js';
+import { roleLogger, startRoleProfiling, untilSignal } from './serve.js';
 
 const DEFAULT_STATE_DIR = '/var/lib/seccompctl/recorder';
-const TICK_MS = 100;
+const DEFAULT_DRAIN_MS = 100;
 
 export const recorderCommand: Command = {
   name: 'recorder',
@@ -34,9 +35,11 @@ Recorder gRPC API (src/rpc/recorder.proto) on a unix socket (mode 0600) for the 
 is saved under the state directory after every drain, so a restart continues where it stopped.
 
 Options:
-  --socket PATH       (env SPO_RECORDER_SOCKET, default ${DEFAULT_RECORDER_SOCKET})
-  --state-dir DIR     (env SPO_RECORDER_STATE_DIR, default ${DEFAULT_STATE_DIR})
-  --log-level LEVEL   (env LOG_LEVEL, default info)
+  --socket PATH          (env SPO_RECORDER_SOCKET, default ${DEFAULT_RECORDER_SOCKET})
+  --state-dir DIR        (env SPO_RECORDER_STATE_DIR, default ${DEFAULT_STATE_DIR})
+  --drain-ms MS          how often the kernel map is drained and saved (env SPO_RECORDER_DRAIN_MS, default
+                         ${DEFAULT_DRAIN_MS}); new containers are found from their cgroups, not on this timer
+${roleUsage('recorder', 23)}
 
 Environment: SPO_CRI_ENDPOINT, SPO_CGROUP_BASE, SPO_PROC_BASE, SPO_CRI_CGROUP_FIELDS, SPO_BTF_FILE.
 
@@ -45,16 +48,23 @@ Exit codes: 0 after a clean shutdown (SIGTERM/SIGINT), 1 on a start-up error, 2 
     const { values, positionals } = parseCommandArgs(args, {
       socket: { type: 'string' },
       'state-dir': { type: 'string' },
-      'log-level': { type: 'string' },
+      'drain-ms': { type: 'string' },
+      ...ROLE_OPTIONS,
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
     const env = io.env;
-    const log = roleLogger(io, 'recorder', parseLogLevel(values['log-level'] ?? env['LOG_LEVEL']));
+    const settings = roleSettings('recorder', values, env);
+    const log = roleLogger(io, 'recorder', settings);
+    const profiling = await startRoleProfiling('recorder', settings, log);
     const socket = values.socket ?? env['SPO_RECORDER_SOCKET'] ?? DEFAULT_RECORDER_SOCKET;
     const statePath = join(
       values['state-dir'] ?? env['SPO_RECORDER_STATE_DIR'] ?? DEFAULT_STATE_DIR,
       'state.json',
     );
+    const drainText = values['drain-ms'] ?? env['SPO_RECORDER_DRAIN_MS'];
+    const drainMs = drainText === undefined ? DEFAULT_DRAIN_MS : Number(drainText);
+    if (!Number.isInteger(drainMs) || drainMs < 10 || drainMs > 60_000)
+      throw new UsageError(`--drain-ms must be an integer from 10 to 60000, not "${drainText}"`);
     const paths = resolverEnv(env);
     const arch = archOf(process.arch);
 
@@ -74,16 +84,15 @@ Exit codes: 0 after a clean shutdown (SIGTERM/SIGINT), 1 on a start-up error, 2 
     const resolver = new ContainerResolver({ log, ...(cri !== undefined ? { cri } : {}), ...paths });
 
     const host = hostMntns(paths.procBase);
+    const self = readMntns('self');
     const recorder = new Recorder({
       log,
       mode: 'all',
       facts: hostFacts(env),
       hostMntns: host,
-      selfMntns: readMntns('self'),
+      selfMntns: self,
     });
-    recorder.open();
-    log.info({ hostMntns: host }, 'eBPF recorder loaded; self-test');
-    await selfTest(recorder, nativePaths(env).helper, arch);
+    await selfTest(recorder, nativePaths(env).helper, arch, log.child({ hostMntns: host }));
 
     const tracker = new ContainerTracker({
       recorder,
@@ -93,6 +102,8 @@ Exit codes: 0 after a clean shutdown (SIGTERM/SIGINT), 1 on a start-up error, 2 
       arch,
       log,
       save: (snapshot) => saveSnapshot(statePath, snapshot),
+      cgroupProcs: readCgroupProcs,
+      notContainer: new Set([host, self]),
     });
     try {
       const saved = await loadSnapshot(statePath);
@@ -102,17 +113,26 @@ Exit codes: 0 after a clean shutdown (SIGTERM/SIGINT), 1 on a start-up error, 2 
     }
     const timer = setInterval(() => {
       tracker.tick().catch((err: unknown) => log.error({ err }, 'drain failed'));
-    }, TICK_MS);
+    }, drainMs);
+
+    const watcher = new CgroupWatcher({
+      cgroupBase: paths.cgroupBase,
+      log,
+      onContainer: (id, dir) => tracker.containerCgroup(id, dir),
+    });
+    watcher.start();
 
     const server = await serveRecorder(socket, tracker, log);
     log.info({ socket, statePath }, 'recorder listening');
 
     await untilSignal(log);
     clearInterval(timer);
+    watcher.close();
     await server.close();
     await tracker.tick();
     recorder.close();
     cri?.close();
+    await profiling?.close();
     return EXIT_OK;
   },
 };

@@ -113,3 +113,29 @@ t.test('start() follows on its timer until stop()', async (t) => {
   await f.stop();
   t.same(got, ['one', 'two']);
 });
+
+t.test('catchUp() hands on what is there now, without waiting for the timer', async (t) => {
+  const path = join(t.testdir(), 'audit.log');
+  writeFileSync(path, '');
+  const f = new FileFollower({ kind: 'audit', path, log, pollMs: 60_000 });
+  await f.readAvailable(() => {});
+  const got: string[] = [];
+  let slow = 0;
+  f.start(
+    async (lines) => {
+      // a sink that yields: a catch-up must still not interleave with the timer's pass
+      slow++;
+      await new Promise((r) => setTimeout(r, 5));
+      got.push(...lines);
+    },
+    (err) => t.error(err),
+  );
+  t.teardown(() => f.stop());
+  appendFileSync(path, 'one\n');
+  await f.catchUp();
+  t.same(got, ['one'], 'read at once, though the next poll is a minute away');
+  appendFileSync(path, 'two\nthree\n');
+  await Promise.all([f.catchUp(), f.catchUp()]);
+  t.same(got, ['one', 'two', 'three'], 'each line once, in order');
+  t.ok(slow >= 2);
+});

@@ -40,11 +40,25 @@ export function recordingMissing(): string | undefined {
   );
 }
 
-export function startRecorder(socket: string, stateDir: string): RoleProcess {
-  return startRole(['recorder', '--socket', socket, '--state-dir', stateDir, '--log-level', 'debug']);
+export function startRecorder(socket: string, stateDir: string, extra: readonly string[] = []): RoleProcess {
+  return startRole([
+    'recorder',
+    '--socket',
+    socket,
+    '--state-dir',
+    stateDir,
+    '--log-level',
+    'debug',
+    ...extra,
+  ]);
 }
 
-export function startDaemon(cluster: Cluster, socket: string): RoleProcess {
+/** The daemon with its recording controller; `socket` is the recorder's (undefined: no bpf recording). */
+export function startDaemon(
+  cluster: Cluster,
+  socket: string | undefined,
+  extra: readonly string[] = [],
+): RoleProcess {
   return startRole([
     'daemon',
     '--kubeconfig',
@@ -58,21 +72,26 @@ export function startDaemon(cluster: Cluster, socket: string): RoleProcess {
     '--host',
     '127.0.0.1',
     '--insecure-metrics',
-    '--recorder-socket',
-    socket,
+    ...(socket !== undefined ? ['--recorder-socket', socket] : []),
+    ...extra,
   ]);
 }
 
 export const isMsg = (msg: string) => (l: Record<string, unknown>) => l.msg === msg;
 
+export interface SetUpOptions {
+  readonly recorderArgs?: readonly string[];
+  readonly daemonArgs?: readonly string[];
+}
+
 /** Cluster, namespace, recorder and daemon; everything is torn down with the test. Undefined: skip. */
-export async function setUp(t: Test): Promise<Env | undefined> {
+export async function setUp(t: Test, options: SetUpOptions = {}): Promise<Env | undefined> {
   const cluster = await requireCluster(t);
   if (cluster === undefined) return undefined;
   const dir = mkdtempSync(join(tmpdir(), 'spo-rec-'));
   const socket = join(dir, 'recorder.sock');
   const stateDir = join(dir, 'state');
-  const recorder = startRecorder(socket, stateDir);
+  const recorder = startRecorder(socket, stateDir, options.recorderArgs);
   const env: Env = {
     cluster,
     custom: cluster.kc.makeApiClient(CustomObjectsApi),
@@ -88,7 +107,7 @@ export async function setUp(t: Test): Promise<Env | undefined> {
     await deleteNamespace(cluster, env.ns);
   });
   await recorder.waitForLog(isMsg('recorder listening'), 120_000);
-  env.daemon = startDaemon(cluster, socket);
+  env.daemon = startDaemon(cluster, socket, options.daemonArgs);
   await env.daemon.waitForLog(isMsg('recording controller started'), 120_000);
   return env;
 }

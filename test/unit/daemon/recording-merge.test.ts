@@ -48,3 +48,25 @@ t.test('planMerge folds partials per container into <rec>-<ctr>', async (t) => {
   t.same(plan.partials, ['rec-db-0', 'rec-web-0', 'rec-web-1']);
   t.same(planMerge('rec', 'ns', []), { merged: [], partials: [] });
 });
+
+t.test(
+  'planMerge: partials of a recording with disableProfileAfterRecording merge into a disabled profile',
+  async (t) => {
+    const off = (p: SeccompProfile): SeccompProfile => ({
+      ...p,
+      metadata: { ...p.metadata, labels: { ...p.metadata.labels, 'spo.x-k8s.io/disabled': 'true' } },
+    });
+    const plan = planMerge('rec', 'ns', [
+      off(partial('rec-web-0', 'web', ['read'])),
+      partial('rec-db-0', 'db', ['write']),
+    ]);
+    t.same(
+      plan.merged.map((p) => [p.metadata.name, p.metadata.labels?.['spo.x-k8s.io/disabled']]),
+      [
+        ['rec-db', undefined],
+        ['rec-web', 'true'],
+      ],
+    );
+    t.notOk(plan.merged[1]?.metadata.labels?.['spo.x-k8s.io/partial'], 'no longer partial');
+  },
+);

@@ -1,6 +1,7 @@
 import t from 'tap';
 import {
   bareContainerId,
+  fromEnricher,
   isReplica,
   planPod,
   profileName,
@@ -30,13 +31,84 @@ function pod(extra: Partial<RecordedPod['metadata']> = {}, status: RecordedPod['
   };
 }
 
-t.test('recordedContainers reads trace-bpf annotations only, sorted', async (t) => {
+t.test('recordedContainers reads trace-bpf and trace-logs annotations, sorted', async (t) => {
   t.same(recordedContainers(pod()), [
-    { container: 'init', recording: 'rec' },
-    { container: 'web', recording: 'rec' },
+    { container: 'init', recording: 'rec', recorder: 'bpf' },
+    { container: 'web', recording: 'rec', recorder: 'bpf' },
   ]);
-  t.same(recordedContainers(pod({ annotations: { 'io.containers.trace-logs/web': 'rec' } })), []);
+  t.same(recordedContainers(pod({ annotations: { 'io.containers.trace-logs/web': 'rec' } })), [
+    { container: 'web', recording: 'rec', recorder: 'logs' },
+  ]);
   t.same(recordedContainers(pod({ annotations: { 'io.containers.trace-bpf/web': '' } })), []);
+  t.same(
+    recordedContainers(
+      pod({
+        annotations: {
+          'io.containers.trace-logs/web': 'a',
+          'io.containers.trace-bpf/web': 'b',
+          'io.containers.trace-logs/db': 'a',
+        },
+      }),
+    ),
+    [
+      { container: 'db', recording: 'a', recorder: 'logs' },
+      { container: 'web', recording: 'b', recorder: 'bpf' },
+    ],
+    'a container annotated both ways (by hand) is recorded with bpf, whatever the order',
+  );
+});
+
+t.test('planPod: logs containers are never tracked; recorders the daemon lacks are left alone', async (t) => {
+  const logs = pod(
+    { annotations: { 'io.containers.trace-logs/web': 'rec', 'io.containers.trace-bpf/init': 'rec' } },
+    {
+      phase: 'Running',
+      initContainerStatuses: [{ name: 'init', containerID: `containerd://${A}`, state: { terminated: {} } }],
+      containerStatuses: [{ name: 'web', containerID: `containerd://${C}`, state: { running: {} } }],
+    },
+  );
+  t.match(planPod(logs), {
+    action: 'record',
+    recorded: [
+      { container: 'init', recorder: 'bpf' },
+      { container: 'web', recorder: 'logs' },
+    ],
+    track: [{ containerId: A, key: 'ns/u1/init' }],
+  });
+  t.same(planPod(logs, new Set(['logs']))?.recorded, [
+    { container: 'web', recording: 'rec', recorder: 'logs' },
+  ]);
+  t.same(planPod(logs, new Set(['logs']))?.track, [], 'no recorder: nothing to track');
+  t.same(planPod(logs, new Set(['bpf']))?.recorded, [
+    { container: 'init', recording: 'rec', recorder: 'bpf' },
+  ]);
+  t.equal(
+    planPod(pod(), new Set(['logs'])),
+    undefined,
+    "a bpf-only pod is not this daemon's without a recorder",
+  );
+  t.equal(planPod(logs, new Set()), undefined);
+});
+
+t.test('fromEnricher: one set of names over the architectures seen', async (t) => {
+  t.equal(fromEnricher([]), undefined, 'nothing recorded');
+  t.equal(fromEnricher([{ architectures: [{ arch: 'x86_64', syscalls: [] }] }]), undefined);
+  t.same(
+    fromEnricher([
+      { architectures: [{ arch: 'x86_64', syscalls: ['read', 'mkdir'] }] },
+      {
+        architectures: [
+          { arch: 'aarch64', syscalls: ['read', 'mkdirat'] },
+          { arch: 'i386', syscalls: ['socketcall'] },
+        ],
+      },
+    ]),
+    {
+      arches: ['x86_64', 'aarch64'],
+      syscalls: ['mkdir', 'mkdirat', 'read'],
+      warnings: ['syscalls of architecture i386 left out: no table for it'],
+    },
+  );
 });
 
 t.test('planPod', async (t) => {

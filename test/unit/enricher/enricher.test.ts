@@ -193,3 +193,25 @@ t.test('resolver failures are counted, not thrown', async (t) => {
   await enricher.handleLines([line(10, 0, 1)]);
   t.same(await metric('enricher_records_total'), [[{ result: 'error' }, 1]]);
 });
+
+t.test('settled(): idle, within a bound', async (t) => {
+  const { enricher } = setup(fakeResolver({ 10: 'c-redis' }, { 'c-redis': { ...redis, knownAfter: 1 } }));
+  t.equal(await enricher.settled(1_000), true, 'nothing waits');
+  await enricher.handleLines([line(10, 0, 1)]);
+  t.equal(await enricher.settled(1_000), true, 'the backlog was replayed in time');
+
+  const slow = new Enricher({
+    nodeName: 'dev-node',
+    source: 'kmsg',
+    resolver: fakeResolver({ 10: 'c-late' }, {}),
+    store: new RecordingStore(),
+    filters: [],
+    log: pino({ level: 'silent' }),
+    metrics: createEnricherMetrics(new Registry()),
+    retry: { firstMs: 200, factor: 1, attempts: 2 },
+  });
+  t.teardown(() => slow.stop());
+  await slow.handleLines([line(10, 0, 1)]);
+  t.equal(await slow.settled(10), false, 'a container still unknown when the bound runs out');
+  t.equal(await slow.settled(2_000), true, 'and settled once its records are dropped');
+});

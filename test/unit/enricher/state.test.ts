@@ -59,3 +59,24 @@ t.test('RecordingStore selects, resets and bounds', async (t) => {
   t.equal(s.reset({ recording: 'rec', namespace: 'ns', pod: 'p1', container: 'nginx' }), 1);
   t.equal(s.size, 2);
 });
+
+t.test('RecordingStore: pod uid tells apart pods made under the same name', async (t) => {
+  const s = new RecordingStore();
+  const key = { recording: 'rec', namespace: 'ns', pod: 'web-0', container: 'c' };
+  s.add({ ...key, podUid: 'aa' }, 'x86_64', 'mkdir');
+  s.add({ ...key, podUid: 'bb' }, 'x86_64', 'uname');
+  s.add({ ...key, container: 'old' }, 'x86_64', 'read'); // a runtime that did not say the uid
+  t.same(
+    s.select({ ...key, podUid: 'aa' }).map((e) => e.syscalls.get('x86_64')),
+    [['mkdir']],
+    'the other pod of that name is not selected',
+  );
+  t.equal(
+    s.select({ recording: 'rec', namespace: 'ns', pod: 'web-0', podUid: 'aa' }).length,
+    2,
+    'uid unknown: by name',
+  );
+  t.equal(s.select({ recording: 'rec', namespace: 'ns', pod: 'web-0' }).length, 3);
+  t.equal(s.reset({ ...key, podUid: 'aa' }), 1);
+  t.equal(s.size, 2);
+});

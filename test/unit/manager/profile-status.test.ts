@@ -1,5 +1,5 @@
 import t from 'tap';
-import { type NodeState, rollUpNodeStates } from '../../../src/manager/profile-status.js';
+import { DISABLED_CONDITION, type NodeState, rollUpNodeStates } from '../../../src/manager/profile-status.js';
 
 const cases: Array<{ name: string; nodes: NodeState[]; expected: string[]; status: string; ready: string }> =
   [
@@ -67,4 +67,44 @@ t.test('the error message names the failing node', async (t) => {
     ['b'],
   );
   t.equal(r.condition.message, 'b: InvalidSeccompProfile: x');
+});
+
+t.test('single-namespace mode (nodes unknown): the nodes that reported are the expected ones', async (t) => {
+  t.equal(rollUpNodeStates([], undefined).status, 'Pending', 'nothing reported yet');
+  t.equal(
+    rollUpNodeStates(
+      [
+        { nodeName: 'a', status: 'Installed' },
+        { nodeName: 'b', status: 'Installed' },
+      ],
+      undefined,
+    ).status,
+    'Installed',
+  );
+  const mixed = rollUpNodeStates(
+    [
+      { nodeName: 'a', status: 'Installed' },
+      { nodeName: 'b', status: 'Error', message: 'CannotSaveSeccompProfile: x' },
+    ],
+    undefined,
+  );
+  t.equal(mixed.status, 'Error');
+  t.equal(mixed.condition.message, 'b: CannotSaveSeccompProfile: x');
+});
+
+t.test('Disabled (disableProfileAfterRecording): below Partial, above Pending', async (t) => {
+  const r = rollUpNodeStates([{ nodeName: 'a', status: 'Disabled' }], ['a', 'b']);
+  t.equal(r.status, 'Disabled', 'a node that has not reported does not make it Pending');
+  t.same(r.condition, DISABLED_CONDITION);
+  t.match(r.condition.message, /remove the label spo.x-k8s.io\/disabled/);
+  t.equal(
+    rollUpNodeStates(
+      [
+        { nodeName: 'a', status: 'Disabled' },
+        { nodeName: 'b', status: 'Error', message: 'x' },
+      ],
+      ['a', 'b'],
+    ).status,
+    'Error',
+  );
 });

@@ -5,7 +5,9 @@ import {
   containerIdOfPath,
   containerIdOfProcCgroup,
   expandSlice,
+  findKubepods,
   hierarchyRoots,
+  isKubepodsDir,
   parseCgroupProcs,
   parseProcCgroup,
   procCgroupHasContainer,
@@ -147,4 +149,32 @@ t.test('selinuxWarning', async (t) => {
   t.match(selinuxWarning('1\n'), /enforcing.*spc_t.*audit2allow/);
   t.equal(selinuxWarning('0'), undefined);
   t.equal(selinuxWarning(undefined), undefined);
+});
+
+t.test('findKubepods: the pod cgroups under a hierarchy, never inside containers', async (t) => {
+  const tree: Record<string, string[]> = {
+    '/cg': ['system.slice', 'spo-dev', 'kubepods.slice', 'cgroup.procs'],
+    '/cg/system.slice': ['a.service'],
+    '/cg/spo-dev': ['kubepods'],
+    '/cg/spo-dev/kubepods': ['besteffort'],
+    '/cg/kubepods.slice': ['kubepods-pod1.slice'],
+    [`/cg/docker/${ID}`]: ['kubepods'],
+    '/cg/docker': [ID],
+    '/cg/a': ['b'],
+    '/cg/a/b': ['c'],
+    '/cg/a/b/c': ['kubepods'],
+  };
+  tree['/cg']!.push('docker', 'a');
+  const list = (dir: string) =>
+    (tree[dir] ?? []).map((name) => ({ name, isDir: !name.startsWith('cgroup.') }));
+  t.same(findKubepods('/cg', list).sort(), ['/cg/kubepods.slice', '/cg/spo-dev/kubepods']);
+  t.same(findKubepods('/cg', list, 4).sort(), [
+    '/cg/a/b/c/kubepods',
+    '/cg/kubepods.slice',
+    '/cg/spo-dev/kubepods',
+  ]);
+  t.same(findKubepods('/cg', list, 3, 2), [], 'bounded');
+  t.ok(isKubepodsDir('kubepods'));
+  t.ok(isKubepodsDir('kubepods.slice'));
+  t.notOk(isKubepodsDir('kubepods-besteffort.slice'));
 });
