@@ -25,6 +25,8 @@ COPY --from=builder /src/node_modules ./node_modules
 COPY --from=builder /src/dist ./dist
 COPY --from=builder /src/native/build/Release ./native/build/Release
 COPY --from=builder /src/manifests/crds ./manifests/crds
+# The manager creates DaemonSet spod from it when the cluster has none (src/manager/spod-base.ts).
+COPY --from=builder /src/manifests/base/daemon-daemonset.yaml ./manifests/base/daemon-daemonset.yaml
 # 65532 is the conventional "nonroot" user; the webhook, manager and daemon run as it. The recorder and enricher
 # containers override runAsUser in the DaemonSet because loading eBPF and reading the audit log need root.
 USER 65532:65532

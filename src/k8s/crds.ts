@@ -7,6 +7,8 @@ import {
   ProfileRecordingSpecSchema,
   SeccompProfileSpecSchema,
   SeccompProfileStatusSchema,
+  SpodSpecSchema,
+  SpodStatusSchema,
 } from '../profiles/schema.js';
 
 type JsonSchema = { [key: string]: unknown };
@@ -91,7 +93,7 @@ function crd(input: CrdInput) {
           schema: {
             openAPIV3Schema: {
               type: 'object',
-              required: [...input.required],
+              ...(input.required.length > 0 ? { required: [...input.required] } : {}),
               properties: {
                 apiVersion: { type: 'string' },
                 kind: { type: 'string' },
@@ -172,6 +174,23 @@ export function customResourceDefinitions() {
         { name: 'Node', type: 'string', jsonPath: '.nodeName' },
         { name: 'Status', type: 'string', jsonPath: '.status' },
         AGE,
+      ],
+    }),
+    crd({
+      kind: 'SecurityProfilesOperatorDaemon',
+      plural: 'securityprofilesoperatordaemons',
+      shortNames: ['spod'],
+      version: 'v1alpha1',
+      fields: { spec: SpodSpecSchema, status: SpodStatusSchema },
+      required: [],
+      statusSubresource: true,
+      columns: [
+        { name: 'State', type: 'string', jsonPath: '.status.state' },
+        AGE,
+        { name: 'Verbosity', type: 'integer', jsonPath: '.spec.verbosity', priority: 10 },
+        { name: 'BpfRecorder', type: 'boolean', jsonPath: '.spec.enableBpfRecorder', priority: 10 },
+        { name: 'LogEnricher', type: 'boolean', jsonPath: '.spec.enableLogEnricher', priority: 10 },
+        { name: 'Profiling', type: 'boolean', jsonPath: '.spec.enableProfiling', priority: 10 },
       ],
     }),
   ];

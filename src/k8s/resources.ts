@@ -22,6 +22,11 @@ export const SECCOMP_PROFILES: ResourceRef = {
   version: 'v1beta1',
   plural: 'seccompprofiles',
 };
+export const SPODS: ResourceRef = {
+  group: API_GROUP,
+  version: 'v1alpha1',
+  plural: 'securityprofilesoperatordaemons',
+};
 
 /** The watch path of a resource across all namespaces (or one). */
 export function resourcePath(ref: ResourceRef, namespace?: string): string {

@@ -71,6 +71,7 @@ export const PROFILE_STATES = [
   'Terminating',
   'Error',
   'Partial',
+  'Disabled',
 ] as const;
 
 /** Kubernetes object names that become file names: DNS-1123 subdomain, so no `/`, `..` or upper case. */
@@ -277,4 +278,96 @@ export const SecurityProfileNodeStatusSchema = Type.Object({
   kind: Type.Unsafe<string>({ type: 'string', enum: ['SecurityProfileNodeStatus'] }),
   metadata: MetadataSchema,
   ...NodeStatusFieldsSchema,
+});
+
+export const SPOD_API_VERSION = `${API_GROUP}/v1alpha1`;
+export const SPOD_STATES = ['Pending', 'Creating', 'Updating', 'Running', 'Error'] as const;
+export const SPOD_WEBHOOK_NAMES = ['binding.spo.io', 'recording.spo.io'] as const;
+
+/**
+ * An absolute path of plain segments: no `.` or `..` (the path becomes a hostPath volume, so it must not wander),
+ * no whitespace or shell characters. The apiserver checks it with this CEL rule; spodConfig() repeats it.
+ */
+export const HOST_PATH_RULE =
+  "self.matches('^/[-A-Za-z0-9._+@~/]*$') && !self.split('/').exists(s, s == '.' || s == '..')";
+
+export const SpodWebhookOptionSchema = Type.Object(
+  {
+    name: stringEnum(SPOD_WEBHOOK_NAMES, 'the webhook of spo-mutating-webhook-configuration to adjust'),
+    failurePolicy: Type.Optional(
+      stringEnum(['Fail', 'Ignore'] as const, 'what the apiserver does when the webhook cannot answer'),
+    ),
+    namespaceSelector: Type.Optional(
+      Type.Object(LabelSelectorSchema.properties, {
+        additionalProperties: false,
+        description:
+          'replaces the opt-in label selector; system namespaces and the operator namespace stay excluded',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const SpodSpecSchema = Type.Object(
+  {
+    verbosity: Type.Optional(
+      Type.Unsafe<0 | 1>({
+        type: 'integer',
+        enum: [0, 1],
+        default: 0,
+        description: 'log verbosity: 0 (info, the default) or 1 (debug)',
+      }),
+    ),
+    enableBpfRecorder: Type.Optional(
+      Type.Boolean({ default: false, description: 'run the eBPF recorder (container bpf-recorder)' }),
+    ),
+    enableLogEnricher: Type.Optional(
+      Type.Boolean({ default: false, description: 'run the log enricher (container log-enricher)' }),
+    ),
+    enableProfiling: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description: 'serve CPU and memory profiles (ports 6060 daemon, 6061 enricher, 6062 recorder)',
+      }),
+    ),
+    hostProcVolumePath: Type.Optional(
+      Type.String({
+        default: '/proc',
+        minLength: 1,
+        maxLength: 1024,
+        description: "the node's /proc as seen from the node (nested clusters such as kind use another path)",
+        'x-kubernetes-validations': [
+          {
+            rule: HOST_PATH_RULE,
+            message:
+              "must be an absolute path of letters, digits and -._+@~ without '.' or '..' segments, e.g. /proc or /host/proc",
+          },
+        ],
+      }),
+    ),
+    webhookOptions: Type.Optional(
+      Type.Array(SpodWebhookOptionSchema, {
+        maxItems: 2,
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['name'],
+      }),
+    ),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export const SpodStatusSchema = Type.Object({
+  state: Type.Optional(stringEnum(SPOD_STATES, 'rollout state of the node DaemonSet spod')),
+  observedGeneration: Type.Optional(Type.Integer({ minimum: 0 })),
+  conditions: Type.Optional(
+    Type.Array(ConditionSchema, { 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] }),
+  ),
+});
+
+export const SecurityProfilesOperatorDaemonSchema = Type.Object({
+  apiVersion: Type.Unsafe<string>({ type: 'string', enum: [SPOD_API_VERSION] }),
+  kind: Type.Unsafe<string>({ type: 'string', enum: ['SecurityProfilesOperatorDaemon'] }),
+  metadata: MetadataSchema,
+  spec: Type.Optional(SpodSpecSchema),
+  status: Type.Optional(SpodStatusSchema),
 });

@@ -96,7 +96,9 @@ export function startManager(): number {
       '--cert-check-seconds=5',
     ],
     // Profile status names the file on the node; the local node's kubelet directory is not the default one.
-    { KUBELET_DIR: paths.kubeletDir },
+    // The local node cannot pull the operator image, so the node roles run as processes here and the manager
+    // only reports on the DaemonSet instead of creating pods that could never start.
+    { KUBELET_DIR: paths.kubeletDir, SPOD_MANAGE_DAEMONSET: 'false' },
   );
 }
 
