@@ -20,14 +20,6 @@ export function parsePositive(value: string | undefined, flag: string, fallback:
   return n;
 }
 
-export function parseLogLevel(value: string | undefined): LogLevel {
-  const level = (value ?? 'info').toLowerCase();
-  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
-    throw new AppError('ERR_CONFIG', `log level must be one of ${LOG_LEVELS.join(', ')}, not "${value}"`);
-  }
-  return level as LogLevel;
-}
-
 /** DNS-1123 label: what a namespace name must be. */
 export function parseNamespace(value: string | undefined, what: string): string {
   const ns = value && value !== '' ? value : DEFAULT_OPERATOR_NAMESPACE;

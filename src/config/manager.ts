@@ -1,12 +1,15 @@
 import { hostname } from 'node:os';
 import { AppError } from '../errors.js';
 import { DEFAULT_CERT_POLICY } from '../manager/cert-plan.js';
-import { type LogLevel, parseLogLevel, parseNamespace, parsePort, parsePositive } from './common.js';
+import { webhookConfigurationName } from '../webhook/configuration.js';
+import { parseNamespace, parsePort, parsePositive } from './common.js';
+import { type RoleFlags, type RoleSettings, roleSettings, watchNamespace } from './role.js';
 
-export interface ManagerConfig {
+export interface ManagerConfig extends RoleSettings {
   readonly kubeconfig: string | undefined;
   readonly operatorNamespace: string;
-  readonly logLevel: LogLevel;
+  /** Single-namespace mode: every namespaced watch is limited to it, and no namespace is labelled. */
+  readonly watchNamespace: string | undefined;
   readonly host: string;
   readonly port: number;
   readonly leaderElect: boolean;
@@ -21,10 +24,10 @@ export interface ManagerConfig {
   readonly servingRenewBeforeDays: number;
 }
 
-export interface ManagerFlags {
+export interface ManagerFlags extends RoleFlags {
   kubeconfig?: string | undefined;
   'operator-namespace'?: string | undefined;
-  'log-level'?: string | undefined;
+  'watch-namespace'?: string | undefined;
   host?: string | undefined;
   port?: string | undefined;
   'leader-elect'?: string | undefined;
@@ -52,6 +55,7 @@ export function managerConfig(flags: ManagerFlags, env: NodeJS.ProcessEnv): Mana
     flags['operator-namespace'] ?? env['OPERATOR_NAMESPACE'],
     'operator namespace',
   );
+  const watched = watchNamespace(flags['watch-namespace'], env);
   const service = flags['service-name'] ?? 'webhook-service';
   const servingValidDays = parsePositive(
     flags['serving-valid-days'],
@@ -69,13 +73,14 @@ export function managerConfig(flags: ManagerFlags, env: NodeJS.ProcessEnv): Mana
   return {
     kubeconfig: flags.kubeconfig ?? env['KUBECONFIG'],
     operatorNamespace,
-    logLevel: parseLogLevel(flags['log-level'] ?? env['LOG_LEVEL']),
+    ...roleSettings('manager', flags, env),
+    watchNamespace: watched,
     host: flags.host ?? '0.0.0.0',
     port: parsePort(flags.port ?? env['MANAGER_PORT'], '--port', 8080),
     leaderElect: parseBool(flags['leader-elect'], '--leader-elect', true),
     leaseName: flags['lease-name'] ?? 'seccomp-profiles-operator-manager',
     identity: env['POD_NAME'] ?? `${hostname()}-${process.pid}`,
-    webhookConfiguration: flags['webhook-configuration'] ?? 'spo-mutating-webhook-configuration',
+    webhookConfiguration: flags['webhook-configuration'] ?? webhookConfigurationName(watched),
     certHosts: [
       `${service}.${operatorNamespace}.svc`,
       `${service}.${operatorNamespace}.svc.cluster.local`,

@@ -1,27 +1,29 @@
 import { join } from 'node:path';
-import { type LogLevel, parseLogLevel, parseNamespace, parsePort, parsePositive } from './common.js';
+import { parseNamespace, parsePort, parsePositive } from './common.js';
+import { type RoleFlags, type RoleSettings, roleSettings, watchNamespace } from './role.js';
 
 export const DEFAULT_CERT_DIR = '/tmp/k8s-webhook-server/serving-certs';
 
-export interface WebhookConfig {
+export interface WebhookConfig extends RoleSettings {
   readonly host: string;
   readonly port: number;
   readonly certFile: string;
   readonly keyFile: string;
   readonly kubeconfig: string | undefined;
   readonly operatorNamespace: string;
-  readonly logLevel: LogLevel;
   readonly certPollMs: number;
+  /** Single-namespace mode: the only namespace whose pods are mutated. */
+  readonly watchNamespace: string | undefined;
 }
 
-export interface WebhookFlags {
+export interface WebhookFlags extends RoleFlags {
   host?: string | undefined;
   port?: string | undefined;
   'cert-dir'?: string | undefined;
   kubeconfig?: string | undefined;
   'operator-namespace'?: string | undefined;
-  'log-level'?: string | undefined;
   'cert-poll-seconds'?: string | undefined;
+  'watch-namespace'?: string | undefined;
 }
 
 /** Flags win over environment, environment over defaults. Pure: the caller passes process.env. */
@@ -37,7 +39,8 @@ export function webhookConfig(flags: WebhookFlags, env: NodeJS.ProcessEnv): Webh
       flags['operator-namespace'] ?? env['OPERATOR_NAMESPACE'],
       'operator namespace',
     ),
-    logLevel: parseLogLevel(flags['log-level'] ?? env['LOG_LEVEL']),
+    ...roleSettings('webhook', flags, env),
     certPollMs: parsePositive(flags['cert-poll-seconds'], '--cert-poll-seconds', 10) * 1000,
+    watchNamespace: watchNamespace(flags['watch-namespace'], env),
   };
 }

@@ -18,11 +18,17 @@ import {
   SECCOMP_PROFILES,
 } from './resources.js';
 
-/** A list function for any custom resource across namespaces. */
-export function listCustom<T extends KubernetesObject>(kc: KubeConfig, ref: ResourceRef) {
+/**
+ * A list function for a custom resource across namespaces, or in one namespace (single-namespace mode, where
+ * RBAC grants nothing outside it). Pair it with `resourcePath(ref, namespace)` for the watch.
+ */
+export function listCustom<T extends KubernetesObject>(kc: KubeConfig, ref: ResourceRef, namespace?: string) {
   const api = kc.makeApiClient(CustomObjectsApi);
+  const { group, version, plural } = ref;
   return () =>
-    api.listClusterCustomObject({ group: ref.group, version: ref.version, plural: ref.plural }) as Promise<
+    (namespace === undefined
+      ? api.listClusterCustomObject({ group, version, plural })
+      : api.listNamespacedCustomObject({ group, version, plural, namespace })) as Promise<
       KubernetesListObject<T>
     >;
 }
@@ -39,9 +45,13 @@ export class AdmissionCache implements AdmissionState {
   private readonly recordingViews = new Map<string, readonly ProfileRecording[]>();
   private readonly profileViews = new Map<string, ProfileNames>();
 
-  constructor(kc: KubeConfig, log: Logger) {
+  /** `namespace`: single-namespace mode, only that namespace is watched. */
+  constructor(kc: KubeConfig, log: Logger, namespace?: string) {
     const make = <T extends KubernetesObject>(ref: ResourceRef) =>
-      makeInformer<T>(kc, resourcePath(ref), listCustom<T>(kc, ref), { log, what: ref.plural });
+      makeInformer<T>(kc, resourcePath(ref, namespace), listCustom<T>(kc, ref, namespace), {
+        log,
+        what: ref.plural,
+      });
     this.bindingInformer = make(PROFILE_BINDINGS);
     this.recordingInformer = make(PROFILE_RECORDINGS);
     this.profileInformer = make(SECCOMP_PROFILES);

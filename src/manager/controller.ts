@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import { listCustom } from '../k8s/admission-cache.js';
 import { describeError, statusOf } from '../k8s/client.js';
 import { type Informer, makeInformer } from '../k8s/informer.js';
+import { listPods, PODS } from '../k8s/pods.js';
 import { PROFILE_BINDINGS, PROFILE_RECORDINGS, resourcePath } from '../k8s/resources.js';
 import type { ManagerMetrics } from '../metrics/index.js';
 import type { ProfileBinding, ProfileRecording } from '../profiles/types.js';
@@ -24,6 +25,11 @@ export interface ControllerOptions {
   readonly metrics: ManagerMetrics;
   /** Never labelled for the webhooks: system namespaces and the operator's own. */
   readonly excludedNamespaces: ReadonlySet<string>;
+  /**
+   * Single-namespace mode: pods, bindings and recordings are watched in this namespace only, and no namespace is
+   * labelled (the webhook configuration then selects this namespace by name, so there is nothing to opt in).
+   */
+  readonly watchNamespace?: string | undefined;
 }
 
 type Binding = ProfileBinding & KubernetesObject;
@@ -39,7 +45,8 @@ const MAX_BACKOFF_MS = 30_000;
 export class NamespaceController {
   private readonly core: CoreV1Api;
   private readonly custom: CustomObjectsApi;
-  private readonly namespaces: Informer<V1Namespace>;
+  /** Undefined in single-namespace mode: namespaces are cluster-scoped and not ours to watch or label. */
+  private readonly namespaces: Informer<V1Namespace> | undefined;
   /** Shared with the profile controller, so the manager watches pods once. */
   readonly pods: Informer<V1Pod>;
   private readonly bindings: Informer<Binding>;
@@ -51,21 +58,24 @@ export class NamespaceController {
   private idleWaiters: Array<() => void> = [];
 
   constructor(private readonly options: ControllerOptions) {
-    const { kc, log } = options;
+    const { kc, log, watchNamespace: only } = options;
     this.core = kc.makeApiClient(CoreV1Api);
     this.custom = kc.makeApiClient(CustomObjectsApi);
-    this.namespaces = makeInformer<V1Namespace>(kc, '/api/v1/namespaces', () => this.core.listNamespace(), {
-      log,
-      what: 'namespaces',
-    });
-    this.pods = makeInformer<V1Pod>(kc, '/api/v1/pods', () => this.core.listPodForAllNamespaces(), {
+    this.namespaces =
+      only === undefined
+        ? makeInformer<V1Namespace>(kc, '/api/v1/namespaces', () => this.core.listNamespace(), {
+            log,
+            what: 'namespaces',
+          })
+        : undefined;
+    this.pods = makeInformer<V1Pod>(kc, resourcePath(PODS, only), listPods(kc, only), {
       log,
       what: 'pods',
     });
     this.bindings = makeInformer<Binding>(
       kc,
-      resourcePath(PROFILE_BINDINGS),
-      listCustom<Binding>(kc, PROFILE_BINDINGS),
+      resourcePath(PROFILE_BINDINGS, only),
+      listCustom<Binding>(kc, PROFILE_BINDINGS, only),
       {
         log,
         what: 'profilebindings',
@@ -73,11 +83,11 @@ export class NamespaceController {
     );
     this.recordings = makeInformer<Recording>(
       kc,
-      resourcePath(PROFILE_RECORDINGS),
-      listCustom<Recording>(kc, PROFILE_RECORDINGS),
+      resourcePath(PROFILE_RECORDINGS, only),
+      listCustom<Recording>(kc, PROFILE_RECORDINGS, only),
       { log, what: 'profilerecordings' },
     );
-    this.namespaces.onChange((ns, verb) => verb !== 'delete' && this.enqueue(ns.metadata?.name));
+    this.namespaces?.onChange((ns, verb) => verb !== 'delete' && this.enqueue(ns.metadata?.name));
     for (const inf of [this.pods, this.bindings, this.recordings] as Informer<KubernetesObject>[]) {
       inf.onChange((o) => this.enqueue(o.metadata?.namespace));
     }
@@ -85,20 +95,21 @@ export class NamespaceController {
 
   async start(): Promise<void> {
     await Promise.all([
-      this.namespaces.start(),
+      this.namespaces?.start(),
       this.pods.start(),
       this.bindings.start(),
       this.recordings.start(),
     ]);
     this.running = true;
-    for (const ns of this.namespaces.cache.list()) this.enqueue(ns.metadata?.name);
+    if (this.namespaces === undefined) this.enqueue(this.options.watchNamespace);
+    for (const ns of this.namespaces?.cache.list() ?? []) this.enqueue(ns.metadata?.name);
     this.options.log.info('controller caches synced');
   }
 
   async stop(): Promise<void> {
     this.running = false;
     await Promise.all([
-      this.namespaces.stop(),
+      this.namespaces?.stop(),
       this.pods.stop(),
       this.bindings.stop(),
       this.recordings.stop(),
@@ -161,7 +172,7 @@ export class NamespaceController {
   private async reconcile(namespace: string): Promise<void> {
     const bindings = [...this.bindings.cache.list(namespace)];
     const recordings = this.recordings.cache.list(namespace);
-    const ns = this.namespaces.cache.get(namespace);
+    const ns = this.namespaces?.cache.get(namespace);
     if (ns && !ns.metadata?.deletionTimestamp) {
       const patch = optInPatch(
         { name: namespace, labels: ns.metadata?.labels, annotations: ns.metadata?.annotations },

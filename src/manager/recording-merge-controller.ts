@@ -31,13 +31,14 @@ export class RecordingMergeController {
   readonly #custom: CustomObjectsApi;
   readonly #log: Logger;
 
-  constructor(kc: KubeConfig, log: Logger) {
+  /** `namespace`: single-namespace mode, only recordings there are watched. */
+  constructor(kc: KubeConfig, log: Logger, namespace?: string) {
     this.#log = log.child({ component: 'recording-merge' });
     this.#custom = kc.makeApiClient(CustomObjectsApi);
     this.#recordings = makeInformer<Recording>(
       kc,
-      resourcePath(PROFILE_RECORDINGS),
-      listCustom<Recording>(kc, PROFILE_RECORDINGS),
+      resourcePath(PROFILE_RECORDINGS, namespace),
+      listCustom<Recording>(kc, PROFILE_RECORDINGS, namespace),
       { log: this.#log, what: 'profilerecordings' },
     );
     this.#queue = new WorkQueue((key) => this.#reconcile(key), this.#log);

@@ -24,6 +24,7 @@ import type { Decision } from './decision.js';
 import type { Pod } from './pod.js';
 import { decideRecording } from './recording.js';
 import type { AdmissionState } from './state.js';
+import { outsideWatchedNamespace } from './watch-scope.js';
 import { TLS_MIN_VERSION, type KeyPair } from './tls-reloader.js';
 
 export { BINDING_PATH, RECORDING_PATH } from './paths.js';
@@ -37,6 +38,8 @@ export interface WebhookAppDeps {
   readonly metrics: WebhookMetrics;
   readonly registry: Registry;
   readonly operatorNamespace: string;
+  /** Single-namespace mode: reviews for any other namespace are admitted unchanged, with a warning. */
+  readonly watchNamespace?: string | undefined;
   /** Serve HTTPS with this pair; without it plain HTTP, for in-process tests and benchmarks. */
   readonly tls?: KeyPair;
   readonly bodyLimit?: number;
@@ -153,6 +156,14 @@ export function buildApp(deps: WebhookAppDeps): FastifyInstance {
       };
     }
     const ctx = { webhook: webhook.name, uid: req.uid, namespace: req.namespace, name: req.name };
+    const foreign = outsideWatchedNamespace(req.namespace, deps.watchNamespace);
+    if (foreign !== undefined) {
+      log.warn({ ...ctx, watchNamespace: deps.watchNamespace }, 'review outside the watched namespace');
+      return {
+        body: allowResponse(req.apiVersion, req.uid, { patch: [], warnings: [foreign] }),
+        result: 'skipped',
+      };
+    }
     if (!state.synced()) {
       log.warn(ctx, 'admission before caches synced');
       return failure(webhook, req, 'webhook caches are not synced yet');

@@ -6,15 +6,40 @@ export const BINDING_WEBHOOK_NAME = 'binding.spo.io';
 export const RECORDING_WEBHOOK_NAME = 'recording.spo.io';
 export const WEBHOOK_SERVICE_NAME = 'webhook-service';
 
+/** Pod labels of the operator's own workloads; single-namespace mode keeps them out of its webhooks. */
+export const OPERATOR_POD_NAMES = ['spo-webhook', 'spo-manager', 'spod'] as const;
+
 export type WebhookTarget =
   | { readonly service: { readonly namespace: string; readonly name: string; readonly port: number } }
   | { readonly url: string };
+
+export interface WebhookConfigurationOptions {
+  /**
+   * Single-namespace mode: select this namespace by name (no opt-in label, since the manager labels nothing)
+   * and skip the operator's own pods, which then live there too. The configuration is named after the
+   * namespace, so several such installs (and a cluster-wide one) live side by side.
+   */
+  readonly watchNamespace?: string | undefined;
+}
+
+/** The configuration's name: one per install, so a single-namespace install never touches another's. */
+export function webhookConfigurationName(watchNamespace?: string): string {
+  return watchNamespace === undefined
+    ? WEBHOOK_CONFIGURATION_NAME
+    : `${WEBHOOK_CONFIGURATION_NAME}-${watchNamespace}`;
+}
 
 /**
  * The MutatingWebhookConfiguration: in-cluster it targets the Service, in local runs a URL. Kept as code so
  * the manifest and the local cluster cannot drift (a unit test compares them).
  */
-export function webhookConfiguration(target: WebhookTarget, operatorNamespace: string, caBundle?: string) {
+export function webhookConfiguration(
+  target: WebhookTarget,
+  operatorNamespace: string,
+  caBundle?: string,
+  options: WebhookConfigurationOptions = {},
+) {
+  const { watchNamespace } = options;
   const clientConfig = (path: string) => ({
     ...('url' in target ? { url: `${target.url}${path}` } : { service: { ...target.service, path } }),
     ...(caBundle ? { caBundle } : {}),
@@ -43,22 +68,38 @@ export function webhookConfiguration(target: WebhookTarget, operatorNamespace: s
     sideEffects: 'None',
     timeoutSeconds: 5,
     reinvocationPolicy,
-    namespaceSelector: {
-      matchExpressions: [
-        { key: label, operator: 'Exists' },
-        {
-          key: 'kubernetes.io/metadata.name',
-          operator: 'NotIn',
-          values: [...SYSTEM_NAMESPACES, operatorNamespace],
-        },
-      ],
-    },
+    ...(watchNamespace === undefined
+      ? {
+          namespaceSelector: {
+            matchExpressions: [
+              { key: label, operator: 'Exists' },
+              {
+                key: 'kubernetes.io/metadata.name',
+                operator: 'NotIn',
+                values: [...SYSTEM_NAMESPACES, operatorNamespace],
+              },
+            ],
+          },
+        }
+      : {
+          namespaceSelector: {
+            matchExpressions: [
+              { key: 'kubernetes.io/metadata.name', operator: 'In', values: [watchNamespace] },
+            ],
+          },
+          // The operator's own pods must be creatable while no webhook answers (binding fails closed).
+          objectSelector: {
+            matchExpressions: [
+              { key: 'app.kubernetes.io/name', operator: 'NotIn', values: [...OPERATOR_POD_NAMES] },
+            ],
+          },
+        }),
   });
   return {
     apiVersion: 'admissionregistration.k8s.io/v1',
     kind: 'MutatingWebhookConfiguration',
     metadata: {
-      name: WEBHOOK_CONFIGURATION_NAME,
+      name: webhookConfigurationName(watchNamespace),
       labels: { 'app.kubernetes.io/name': 'seccomp-profiles-operator' },
     },
     webhooks: [

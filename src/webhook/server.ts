@@ -21,6 +21,7 @@ export interface WebhookServerOptions {
   readonly metrics: WebhookMetrics;
   readonly registry: Registry;
   readonly operatorNamespace: string;
+  readonly watchNamespace?: string | undefined;
   readonly certPollMs?: number;
 }
 

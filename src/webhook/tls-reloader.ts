@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type FSWatcher, watch } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import type { Logger } from 'pino';
 import { AppError } from '../errors.js';
@@ -17,6 +17,11 @@ export interface KeyPair {
 }
 
 export const TLS_MIN_VERSION = 'TLSv1.2';
+
+/** The pair in a mounted `kubernetes.io/tls` Secret: DIR/tls.crt and DIR/tls.key. */
+export function certFilesIn(dir: string): CertFiles {
+  return { certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key') };
+}
 
 /** Reads the serving pair and checks that key and certificate belong together before anyone serves with them. */
 export async function readKeyPair(files: CertFiles): Promise<KeyPair> {
@@ -120,4 +125,24 @@ export function watchCertificates(
       for (const w of watchers) w.close();
     },
   };
+}
+
+/** A listening TLS server (node:https, or fastify's `app.server` when built with `https`). */
+export interface SecureServer {
+  setSecureContext(options: { cert: Buffer; key: Buffer; minVersion: typeof TLS_MIN_VERSION }): void;
+}
+
+/** Swaps rotated certificates into a listening server: new connections get the new pair, without a restart. */
+export function reloadServerCertificates(
+  server: SecureServer,
+  files: CertFiles,
+  initial: KeyPair,
+  options: { log: Logger; intervalMs?: number; onResult?: (ok: boolean) => void },
+): CertWatcher {
+  return watchCertificates(
+    files,
+    initial,
+    (pair) => server.setSecureContext({ ...pair, minVersion: TLS_MIN_VERSION }),
+    options,
+  );
 }

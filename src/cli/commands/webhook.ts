@@ -1,3 +1,4 @@
+import { ROLE_OPTIONS, roleUsage, WATCH_NAMESPACE_OPTIONS, watchNamespaceUsage } from '../../config/role.js';
 import { webhookConfig } from '../../config/webhook.js';
 import { AdmissionCache } from '../../k8s/admission-cache.js';
 import { loadKubeConfig } from '../../k8s/client.js';
@@ -5,7 +6,7 @@ import { createMetrics, webhookMetrics } from '../../metrics/index.js';
 import { startWebhookServer } from '../../webhook/server.js';
 import { type Command, EXIT_OK } from '../command.js';
 import { parseCommandArgs } from '../profile-inputs.js';
-import { roleLogger, untilSignal } from './serve.js';
+import { roleLogger, startRoleProfiling, untilSignal } from './serve.js';
 
 export const webhookCommand: Command = {
   name: 'webhook',
@@ -24,8 +25,9 @@ Options:
   --kubeconfig FILE           kubeconfig (env KUBECONFIG, else in-cluster)
   --operator-namespace NS     where the log profile lives (env OPERATOR_NAMESPACE,
                               default security-profiles-operator)
-  --log-level LEVEL           trace|debug|info|warn|error (env LOG_LEVEL, default info)
   --cert-poll-seconds N       how often to re-read the certificate besides file events (default 10)
+${watchNamespaceUsage(28)}
+${roleUsage('webhook', 28)}
 
 Exit codes: 0 stopped by SIGTERM/SIGINT, 1 cannot start (configuration, kubeconfig, serving certificate), 2 usage error.`,
   async run(args, io) {
@@ -35,14 +37,18 @@ Exit codes: 0 stopped by SIGTERM/SIGINT, 1 cannot start (configuration, kubeconf
       'cert-dir': { type: 'string' },
       kubeconfig: { type: 'string' },
       'operator-namespace': { type: 'string' },
-      'log-level': { type: 'string' },
       'cert-poll-seconds': { type: 'string' },
+      ...WATCH_NAMESPACE_OPTIONS,
+      ...ROLE_OPTIONS,
     });
     const config = webhookConfig(values, io.env);
-    const log = roleLogger(io, 'webhook', config.logLevel);
+    const log = roleLogger(io, 'webhook', config);
+    const profiling = await startRoleProfiling('webhook', config, log);
+    if (config.watchNamespace !== undefined)
+      log.info({ watchNamespace: config.watchNamespace }, 'single-namespace mode');
     const kc = loadKubeConfig(config.kubeconfig);
     const metrics = createMetrics();
-    const cache = new AdmissionCache(kc, log);
+    const cache = new AdmissionCache(kc, log, config.watchNamespace);
     const stopped = untilSignal(log);
     const server = await startWebhookServer({
       host: config.host,
@@ -53,6 +59,7 @@ Exit codes: 0 stopped by SIGTERM/SIGINT, 1 cannot start (configuration, kubeconf
       metrics: webhookMetrics(metrics),
       registry: metrics.registry,
       operatorNamespace: config.operatorNamespace,
+      watchNamespace: config.watchNamespace,
       certPollMs: config.certPollMs,
     });
     // Listening before the caches sync: /healthz answers at once, /readyz only when admission can decide.
@@ -60,6 +67,7 @@ Exit codes: 0 stopped by SIGTERM/SIGINT, 1 cannot start (configuration, kubeconf
     await stopped;
     await server.close();
     await cache.stop();
+    await profiling?.close();
     return EXIT_OK;
   },
 };

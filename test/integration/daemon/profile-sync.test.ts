@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import t, { type Test } from 'tap';
@@ -11,7 +11,7 @@ import { resource } from '../../helpers/profiles.js';
 
 // The store and sinks stand in for the apiserver here (the k8s wiring has its own integration test);
 // the files are real.
-function harness(t: Test, opts: { supported?: boolean } = {}) {
+function harness(t: Test, opts: { supported?: boolean; namespace?: string } = {}) {
   const root = t.testdir();
   const profiles = new Map<string, SeccompProfile>();
   const reports: Array<{ name: string; state: ProfileState; message?: string }> = [];
@@ -40,6 +40,7 @@ function harness(t: Test, opts: { supported?: boolean } = {}) {
     metrics: createDaemonMetrics(registry),
     log: pino({ level: 'silent' }),
     seccompSupported: opts.supported ?? true,
+    namespace: opts.namespace,
   });
   const put = async (spec: object, name = 'profile1', extra: Record<string, unknown> = {}) => {
     const p = resource(spec, name, 'my-namespace') as SeccompProfile;
@@ -163,4 +164,24 @@ t.test('a node without seccomp writes nothing and says why', async (t) => {
 t.test('this kernel supports seccomp filters', async (t) => {
   t.ok(await seccompSupported());
   t.notOk(await seccompSupported(t.testdir()));
+});
+
+t.test("single-namespace mode: a resync leaves other namespaces' files alone", async (t) => {
+  const h = harness(t, { namespace: 'my-namespace' });
+  await h.put({ defaultAction: 'SCMP_ACT_LOG' }, 'gone');
+  const foreign = join(h.root, 'operator/other-namespace/theirs.json');
+  mkdirSync(dirname(foreign), { recursive: true });
+  writeFileSync(foreign, '{}\n');
+  h.profiles.delete('my-namespace/gone');
+  await h.sync.resync();
+  t.notOk(existsSync(h.file('gone')), 'a stale file of the watched namespace is removed');
+  t.ok(existsSync(foreign), "another install's file is kept");
+  const all = harness(t);
+  mkdirSync(join(all.root, 'operator/other-namespace'), { recursive: true });
+  writeFileSync(join(all.root, 'operator/other-namespace/theirs.json'), '{}\n');
+  await all.sync.resync();
+  t.notOk(
+    existsSync(join(all.root, 'operator/other-namespace/theirs.json')),
+    'cluster-wide mode owns every file',
+  );
 });
