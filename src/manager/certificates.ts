@@ -11,11 +11,13 @@ import {
 import type { Logger } from 'pino';
 import { statusOf } from '../k8s/client.js';
 import type { ManagerMetrics } from '../metrics/index.js';
-import { type CertPolicy, planCertificates, type StoredCerts } from './cert-plan.js';
+import { type CertPolicy, metricsHosts, planCertificates, type StoredCerts } from './cert-plan.js';
 import { createCa, type IssuedCert, issueServing } from './x509.js';
 
 export const CA_SECRET = 'webhook-ca';
 export const SERVING_SECRET = 'webhook-server-cert';
+/** The daemons' metrics serving pair: every DaemonSet pod mounts it (as the seed describes). */
+export const METRICS_SECRET = 'metrics-server-cert';
 
 export interface WebhookCertificatesOptions {
   readonly kc: KubeConfig;
@@ -34,7 +36,9 @@ const unb64 = (s: string | undefined) => (s ? Buffer.from(s, 'base64').toString(
 
 /**
  * The `selfsigned` certificate source: a CA and a serving certificate kept in Secrets, the CA bundle
- * patched into the webhook configuration before any certificate it must vouch for is served.
+ * patched into the webhook configuration before any certificate it must vouch for is served. The same CA
+ * signs the daemons' metrics certificate (Secret metrics-server-cert, for Service `metrics`), whose ca.crt
+ * is the same bundle, so scrapers keep trusting it through a CA rotation.
  */
 export class WebhookCertificates {
   private readonly core: CoreV1Api;
@@ -84,14 +88,30 @@ export class WebhookCertificates {
     const now = this.options.now?.() ?? new Date();
     const caSecret = await this.readSecret(CA_SECRET);
     const servingSecret = await this.readSecret(SERVING_SECRET);
+    // A failure to read it (say, RBAC without this Secret) must not hold up the webhook's certificates: it is
+    // raised once they are in place.
+    let metricsError: unknown;
+    const metricsSecret = await this.readSecret(METRICS_SECRET).catch((e: unknown) => {
+      metricsError = e;
+      return undefined;
+    });
     const stored: StoredCerts = {
       caCertPem: unb64(caSecret?.data?.['ca.crt']),
       caKeyPem: unb64(caSecret?.data?.['ca.key']),
       bundlePem: unb64(caSecret?.data?.['bundle.crt']),
       servingCertPem: unb64(servingSecret?.data?.['tls.crt']),
       servingKeyPem: unb64(servingSecret?.data?.['tls.key']),
+      metrics: {
+        certPem: unb64(metricsSecret?.data?.['tls.crt']),
+        keyPem: unb64(metricsSecret?.data?.['tls.key']),
+      },
     };
-    const plan = planCertificates(stored, policy, now);
+    const hostsForMetrics = metricsHosts(this.options.namespace);
+    const plan = planCertificates(
+      stored,
+      metricsError === undefined ? { ...policy, metricsHosts: hostsForMetrics } : policy,
+      now,
+    );
     const issued: string[] = [];
     let ca: IssuedCert = { certPem: stored.caCertPem ?? '', keyPem: stored.caKeyPem ?? '' };
     let bundle = [...plan.keptBundle];
@@ -131,7 +151,21 @@ export class WebhookCertificates {
       });
     }
     if (this.options.certDir) await writeCertDir(this.options.certDir, serving, bundlePem);
-    if (issued.length > 0) log.info({ issued, reasons: plan.reasons }, 'webhook certificates issued');
+    if (metricsError !== undefined) throw metricsError;
+    let metricsPair = { certPem: stored.metrics?.certPem ?? '', keyPem: stored.metrics?.keyPem ?? '' };
+    if (plan.newMetrics) {
+      metricsPair = await issueServing(ca, hostsForMetrics, policy.servingValidDays, now);
+      issued.push('metrics');
+      metrics.certRenewals.inc({ kind: 'metrics' });
+    }
+    if (plan.newMetrics || unb64(metricsSecret?.data?.['ca.crt']) !== bundlePem) {
+      await this.writeSecret(metricsSecret, METRICS_SECRET, 'kubernetes.io/tls', {
+        'tls.crt': metricsPair.certPem,
+        'tls.key': metricsPair.keyPem,
+        'ca.crt': bundlePem,
+      });
+    }
+    if (issued.length > 0) log.info({ issued, reasons: plan.reasons }, 'certificates issued');
     return { issued };
   }
 

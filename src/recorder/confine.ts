@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Duplex } from 'node:stream';
 import { AppError } from '../errors.js';
 import type { RawSeccompProfile } from '../profiles/types.js';
-import { isDenial, parseSeccompAudit, type SeccompDenial } from './audit.js';
+import { isDenial, type SeccompDenial } from './audit.js';
+import { type DenialLog, type DenialLogOptions, livePids, openDenialLog, pidSnapshot } from './denial-log.js';
+import { type DenialSource, ownedByCommand } from './denial-source.js';
 import { filterRequest } from './filter-spec.js';
-import { KmsgReader } from './kmsg.js';
 import { type ExitStatus, waitExit } from './launcher.js';
 import type { NativeAddon } from './native.js';
 
@@ -17,6 +17,8 @@ export interface ConfineOptions {
   readonly argv: readonly string[];
   /** Log denials to the kernel log, so a failure can name the syscall (default true). */
   readonly logDenials?: boolean;
+  /** Where to read them: auditd's log while auditd takes the kernel's records, else /dev/kmsg. */
+  readonly denialLog?: DenialLogOptions;
   readonly env?: NodeJS.ProcessEnv;
   readonly cwd?: string;
   readonly stdio?: readonly [
@@ -36,10 +38,9 @@ export interface ConfinedRun {
   readonly denials: readonly SeccompDenial[];
   /** Why denials could not be looked for, if they could not. */
   readonly denialsUnavailable?: string;
+  /** Where they were looked for. */
+  readonly denialSource?: DenialSource;
 }
-
-// Without auditd the kernel's audit thread prints records shortly after the syscall, not within it.
-const AUDIT_SETTLE_MS = 300;
 
 /** Runs argv under the profile: the filter goes on in spo-exec right before execve, never in this process. */
 export async function runConfined(opts: ConfineOptions): Promise<ConfinedRun> {
@@ -52,18 +53,19 @@ export async function runConfined(opts: ConfineOptions): Promise<ConfinedRun> {
     throw new AppError('ERR_SECCOMP', `cannot compile the profile: ${(e as Error).message}`, { cause: e });
   }
 
-  let kmsg: KmsgReader | undefined;
+  let denialLog: DenialLog | undefined;
   let denialsUnavailable: string | undefined;
   if (logDenials) {
     try {
-      kmsg = new KmsgReader();
-      kmsg.skipExisting();
+      denialLog = await openDenialLog(opts.denialLog);
     } catch (e) {
-      denialsUnavailable = `cannot read /dev/kmsg (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+      denialsUnavailable = (e as Error).message;
     }
   } else {
     denialsUnavailable = 'denial logging is off';
   }
+  // Records name only a pid: whoever was alive before the command started is not the command.
+  const preexisting = denialLog !== undefined ? livePids() : new Set<number>();
 
   try {
     const child = spawn(
@@ -85,24 +87,19 @@ export async function runConfined(opts: ConfineOptions): Promise<ConfinedRun> {
       throw new AppError('ERR_EXEC', `cannot start ${opts.argv[0] ?? 'command'}: ${e.message}`, { cause: e });
     });
 
-    const denials: SeccompDenial[] = [];
-    if (kmsg !== undefined && status.code !== 0) {
-      for (let waited = 0; waited <= AUDIT_SETTLE_MS; waited += 50) {
-        for (const line of kmsg.read()) {
-          const d = parseSeccompAudit(line);
-          if (d !== undefined && isDenial(d)) denials.push(d);
-        }
-        if (denials.length > 0) break;
-        await sleep(50);
-      }
+    let denials: SeccompDenial[] = [];
+    if (denialLog !== undefined && status.code !== 0 && child.pid !== undefined) {
+      const pids = pidSnapshot(child.pid, preexisting);
+      denials = await denialLog.collect((d) => isDenial(d) && ownedByCommand(d.pid, pids));
     }
     return {
       status,
       unknown: compiled.unknown,
       denials,
       ...(denialsUnavailable !== undefined ? { denialsUnavailable } : {}),
+      ...(denialLog !== undefined ? { denialSource: denialLog.source } : {}),
     };
   } finally {
-    kmsg?.close();
+    await denialLog?.close();
   }
 }

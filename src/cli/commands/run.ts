@@ -23,15 +23,19 @@ function describe(d: SeccompDenial): string {
 export const runCommand: Command = {
   name: 'run',
   summary: 'run a command under a seccomp profile, naming any denied syscall',
-  usage: `Usage: seccompctl run --profile FILE [--base FILE]... [--no-log] -- COMMAND [ARG...]
+  usage: `Usage: seccompctl run --profile FILE [--base FILE]... [--no-log] [--audit-log FILE] -- COMMAND [ARG...]
 
 Runs COMMAND under the profile (SeccompProfile YAML or raw OCI JSON), as runc would: the filter is installed
-just before COMMAND's execve. When COMMAND fails, the syscalls the profile denied are named from the kernel's
-seccomp audit records (the filter is installed with SECCOMP_FILTER_FLAG_LOG; reading them needs root).
+just before COMMAND's execve. When COMMAND fails, the syscalls the profile denied in COMMAND and the processes
+it started are named from the kernel's seccomp audit records (the filter is installed with
+SECCOMP_FILTER_FLAG_LOG; reading them needs root). The kernel hands those records to auditd while it runs,
+and prints them to /dev/kmsg only when no audit daemon is registered: run reads whichever gets them.
 
   -p, --profile FILE  the profile
   --base FILE         the profile named by baseProfileName (repeat for chains)
   --no-log            do not log denials (and so do not name them)
+  --audit-log FILE    auditd's log, read while an audit daemon runs (default: log_file of
+                      /etc/audit/auditd.conf, else /var/log/audit/audit.log)
 
 Exit code: COMMAND's (128+N when signal N ended it); 1 when the profile cannot be used; 2 usage error.`,
   async run(args, io) {
@@ -40,6 +44,7 @@ Exit code: COMMAND's (128+N when signal N ended it); 1 when the profile cannot b
       profile: { type: 'string', short: 'p' },
       base: { type: 'string', multiple: true },
       'no-log': { type: 'boolean' },
+      'audit-log': { type: 'string' },
     });
     if (positionals.length > 0)
       throw new UsageError(`unexpected argument "${positionals[0]}" (put -- before COMMAND)`);
@@ -68,6 +73,7 @@ Exit code: COMMAND's (128+N when signal N ended it); 1 when the profile cannot b
         profile: raw,
         argv: command,
         logDenials: values['no-log'] !== true,
+        denialLog: { auditLog: values['audit-log'] },
         env: io.env,
         cwd: io.cwd,
         onSpawn: (p) => {
@@ -94,7 +100,10 @@ Exit code: COMMAND's (128+N when signal N ended it); 1 when the profile cannot b
             `seccompctl run: ${command[0]} ${how}; cannot tell whether the profile denied a syscall: ${result.denialsUnavailable}\n`,
           );
         } else {
-          io.stderr.write(`seccompctl run: ${command[0]} ${how}; the kernel logged no seccomp denial\n`);
+          const where = result.denialSource !== undefined ? ` in ${result.denialSource.path}` : '';
+          io.stderr.write(
+            `seccompctl run: ${command[0]} ${how}; the kernel logged no seccomp denial for it${where}\n`,
+          );
         }
       }
       return result.status.code;

@@ -1,6 +1,11 @@
 import t from 'tap';
-import { type CertPolicy, planCertificates } from '../../../src/manager/cert-plan.js';
-import { createCa, issueServing, signedBy, splitPem } from '../../../src/manager/x509.js';
+import {
+  type CertPolicy,
+  metricsHosts,
+  planCertificates,
+  servingRenewal,
+} from '../../../src/manager/cert-plan.js';
+import { certInfo, createCa, issueServing, signedBy, splitPem } from '../../../src/manager/x509.js';
 
 const DAY = 86_400_000;
 const policy: CertPolicy = {
@@ -104,4 +109,110 @@ t.test('during CA rotation the old CA stays trusted until it expires', async (t)
   );
   t.same(late.keptBundle, [rotated.certPem], 'expired CA dropped');
   t.equal(splitPem(bundle).length, 2);
+});
+
+t.test('the metrics certificate: one more serving certificate under the same CA', async (t) => {
+  const hosts = metricsHosts('security-profiles-operator');
+  t.same(hosts, [
+    'metrics.security-profiles-operator.svc',
+    'metrics.security-profiles-operator.svc.cluster.local',
+    'metrics.security-profiles-operator',
+    'metrics',
+  ]);
+  const withMetrics: CertPolicy = { ...policy, metricsHosts: hosts };
+  const metrics = await issueServing(ca, hosts, policy.servingValidDays, t0);
+  t.same(certInfo(metrics.certPem).dnsNames, hosts, 'names every Service form the seed uses');
+  const full = { ...stored, metrics: { certPem: metrics.certPem, keyPem: metrics.keyPem } };
+
+  const cases = [
+    {
+      name: 'no metrics policy: never planned',
+      stored,
+      policy,
+      now: at(1),
+      newServing: false,
+      newMetrics: false,
+    },
+    {
+      name: 'metrics policy, nothing stored for it: issued, webhook kept',
+      stored,
+      policy: withMetrics,
+      now: at(1),
+      newServing: false,
+      newMetrics: true,
+      reason: /^metrics: no serving certificate$/,
+    },
+    {
+      name: 'both fresh: nothing to do',
+      stored: full,
+      policy: withMetrics,
+      now: at(1),
+      newServing: false,
+      newMetrics: false,
+    },
+    {
+      name: 'metrics due with the webhook certificate: both renewed',
+      stored: full,
+      policy: withMetrics,
+      now: at(61),
+      newServing: true,
+      newMetrics: true,
+      reason: /^metrics: serving certificate expires /,
+    },
+    {
+      name: 'metrics key lost: only metrics renewed',
+      stored: { ...full, metrics: { certPem: metrics.certPem } },
+      policy: withMetrics,
+      now: at(1),
+      newServing: false,
+      newMetrics: true,
+    },
+    {
+      name: 'metrics signed by another CA: renewed',
+      stored: { ...full, metrics: await issueServing(otherCa, hosts, 90, t0) },
+      policy: withMetrics,
+      now: at(1),
+      newServing: false,
+      newMetrics: true,
+      reason: /not signed by the current CA/,
+    },
+    {
+      name: 'metrics certificate for another namespace: renewed',
+      stored: full,
+      policy: { ...policy, metricsHosts: metricsHosts('other') },
+      now: at(1),
+      newServing: false,
+      newMetrics: true,
+      reason: /does not name metrics\.other\.svc/,
+    },
+    {
+      name: 'new CA: metrics follows it',
+      stored: { ...full, caKeyPem: undefined },
+      policy: withMetrics,
+      now: at(1),
+      newServing: true,
+      newMetrics: true,
+      reason: /^metrics: serving certificate follows the new CA$/,
+    },
+  ];
+  for (const c of cases) {
+    const plan = planCertificates(c.stored, c.policy, c.now);
+    t.match(plan, { newServing: c.newServing, newMetrics: c.newMetrics }, c.name);
+    if (c.reason !== undefined)
+      t.ok(
+        plan.reasons.some((r) => c.reason.test(r)),
+        `${c.name}: ${plan.reasons}`,
+      );
+  }
+});
+
+t.test('servingRenewal names the reason, or nothing for a good certificate', async (t) => {
+  const pair = { certPem: serving.certPem, keyPem: serving.keyPem };
+  t.equal(servingRenewal(pair, ca.certPem, policy.hosts, 30, at(1)), undefined);
+  t.equal(servingRenewal({}, ca.certPem, policy.hosts, 30, at(1)), 'no serving certificate');
+  t.equal(
+    servingRenewal(pair, undefined, policy.hosts, 30, at(1)),
+    'serving certificate not signed by the current CA',
+  );
+  t.match(servingRenewal(pair, ca.certPem, ['x.example'], 30, at(1)), /does not name x\.example/);
 });
