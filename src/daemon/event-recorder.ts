@@ -1,26 +1,22 @@
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeClient } from '../k8s/rest/index.js';
 import type { Logger } from 'pino';
 import type { SeccompProfile } from '../profiles/types.js';
 import type { EventSink } from './profile-sync.js';
 
 /** Kubernetes Events on the profile, so `kubectl describe sp` tells what each node did. Never blocks the sync. */
 export class EventRecorder implements EventSink {
-  private readonly api: CoreV1Api;
-
   constructor(
-    kc: KubeConfig,
+    private readonly api: Pick<KubeClient, 'createEvent'>,
     private readonly component: string,
     private readonly nodeName: string,
     private readonly log: Logger,
-  ) {
-    this.api = kc.makeApiClient(CoreV1Api);
-  }
+  ) {}
 
   emit(profile: SeccompProfile, type: 'Normal' | 'Warning', reason: string, message: string): void {
     const namespace = profile.metadata.namespace ?? 'default';
     const now = new Date();
     void this.api
-      .createNamespacedEvent({
+      .createEvent({
         namespace,
         body: {
           metadata: { generateName: `${profile.metadata.name}.`, namespace },

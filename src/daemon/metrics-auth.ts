@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { AuthenticationV1Api, AuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeClient } from '../k8s/rest/index.js';
 
 export type AuthDecision =
   | { readonly allowed: true }
@@ -17,14 +17,9 @@ const CACHE_MS = 60_000;
  * Answers are cached for a minute per token so a scrape every few seconds costs no API calls.
  */
 export class TokenReviewAuthorizer implements MetricsAuthorizer {
-  private readonly authn: AuthenticationV1Api;
-  private readonly authz: AuthorizationV1Api;
   private readonly cache = new Map<string, { decision: AuthDecision; until: number }>();
 
-  constructor(kc: KubeConfig) {
-    this.authn = kc.makeApiClient(AuthenticationV1Api);
-    this.authz = kc.makeApiClient(AuthorizationV1Api);
-  }
+  constructor(private readonly api: Pick<KubeClient, 'createTokenReview' | 'createSubjectAccessReview'>) {}
 
   async check(authorization: string | undefined, path: string): Promise<AuthDecision> {
     const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
@@ -39,12 +34,12 @@ export class TokenReviewAuthorizer implements MetricsAuthorizer {
   }
 
   private async decide(token: string, path: string): Promise<AuthDecision> {
-    const review = await this.authn.createTokenReview({ body: { spec: { token } } });
+    const review = await this.api.createTokenReview({ body: { spec: { token } } });
     const user = review.status?.user;
     if (review.status?.authenticated !== true || user === undefined) {
       return { allowed: false, status: 401, reason: 'token not authenticated' };
     }
-    const access = await this.authz.createSubjectAccessReview({
+    const access = await this.api.createSubjectAccessReview({
       body: {
         spec: {
           user: user.username,

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
-import { statusOf } from '../k8s/client.js';
+import { type KubeClient, statusOf } from '../k8s/rest/index.js';
 import { API_GROUP, NODE_STATUS_API_VERSION } from '../profiles/schema.js';
 import type { ProfileState, SeccompProfile } from '../profiles/types.js';
 import type { NodeStatusSink } from './profile-sync.js';
@@ -20,15 +19,12 @@ export function nodeStatusName(profile: string, node: string): string {
  * removes it with the profile; writes are skipped when nothing changed, so resyncs cost no API calls.
  */
 export class NodeStatusWriter implements NodeStatusSink {
-  private readonly api: CustomObjectsApi;
   private readonly written = new Map<string, string>();
 
   constructor(
-    kc: KubeConfig,
+    private readonly api: Pick<KubeClient, 'create' | 'get' | 'replace'>,
     private readonly nodeName: string,
-  ) {
-    this.api = kc.makeApiClient(CustomObjectsApi);
-  }
+  ) {}
 
   async report(profile: SeccompProfile, state: ProfileState, message?: string): Promise<void> {
     const namespace = profile.metadata.namespace ?? 'default';
@@ -73,13 +69,11 @@ export class NodeStatusWriter implements NodeStatusSink {
     };
     const target = { group: API_GROUP, version: 'v1alpha1', namespace, plural: NODE_STATUS_PLURAL };
     try {
-      await this.api.createNamespacedCustomObject({ ...target, body });
+      await this.api.create({ ...target, body });
     } catch (e) {
       if (statusOf(e) !== 409) throw e;
-      const current = (await this.api.getNamespacedCustomObject({ ...target, name })) as {
-        metadata: { resourceVersion: string };
-      };
-      await this.api.replaceNamespacedCustomObject({
+      const current = await this.api.get<{ metadata: { resourceVersion: string } }>({ ...target, name });
+      await this.api.replace({
         ...target,
         name,
         body: { ...body, metadata: { ...body.metadata, resourceVersion: current.metadata.resourceVersion } },

@@ -1,4 +1,4 @@
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeClient } from '../k8s/rest/index.js';
 import type { Logger } from 'pino';
 
 export interface InvolvedObject {
@@ -17,12 +17,16 @@ export type EmitEvent = (
 ) => void;
 
 /** Events on any object (the pod being recorded, the profile made from it); never blocks the caller. */
-export function eventEmitter(kc: KubeConfig, component: string, nodeName: string, log: Logger): EmitEvent {
-  const api = kc.makeApiClient(CoreV1Api);
+export function eventEmitter(
+  api: Pick<KubeClient, 'createEvent'>,
+  component: string,
+  nodeName: string,
+  log: Logger,
+): EmitEvent {
   return (obj, type, reason, message) => {
     const now = new Date();
     void api
-      .createNamespacedEvent({
+      .createEvent({
         namespace: obj.namespace,
         body: {
           metadata: { generateName: `${obj.name}.`, namespace: obj.namespace },
