@@ -1,7 +1,10 @@
 // The main job: a walk through the product on this machine, printing what each step does and what it saw.
 // Run through `npm run demo` (which does the set-up first). Needs root: eBPF, mount namespaces, containers.
+// SPO_DEMO_REPORT=FILE also appends each observation to FILE as a JSON line ({step, ...}), so a test can check
+// what the demo saw without parsing its prose; SPO_DEMO_CLEANUP=1 deletes my-namespace at the end instead of
+// leaving it for exploring. Neither changes what the demo prints for its steps.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, CustomObjectsApi, KubeConfig, type V1Pod } from '@kubernetes/client-node';
@@ -24,6 +27,15 @@ function saw(text: string): void {
   for (const line of text.trimEnd().split('\n')) console.log(`   | ${line}`);
 }
 
+const reportFile = process.env['SPO_DEMO_REPORT'];
+const started = Date.now();
+
+/** What a step observed, as data: one JSON line in SPO_DEMO_REPORT when it is set (ms: since the start). */
+function report(name: string, observed: Record<string, unknown>): void {
+  if (reportFile === undefined || reportFile === '') return;
+  appendFileSync(reportFile, `${JSON.stringify({ step: name, ms: Date.now() - started, ...observed })}\n`);
+}
+
 function seccompctl(args: string[]): { code: number; stdout: string; stderr: string } {
   const res = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
   return { code: res.status ?? 1, stdout: res.stdout, stderr: res.stderr };
@@ -39,9 +51,15 @@ async function localRecording(work: string): Promise<void> {
   const profile = join(work, 'ls.yaml');
   const rec = seccompctl(['record', '-o', profile, '--', 'ls', '-la', '/']);
   saw(rec.stderr);
+  report('local-record', { exitCode: rec.code, stderr: rec.stderr, profile });
   expect(rec.code === 0, 'ls exited 0 while recorded');
   const parsed = parseProfileText(readFileSync(profile, 'utf8'), profile);
   const names = parsed.profile.spec.syscalls?.flatMap((s) => s.names) ?? [];
+  report('local-profile', {
+    profile,
+    defaultAction: parsed.profile.spec.defaultAction,
+    syscalls: names,
+  });
   saw(
     `${profile}: defaultAction ${parsed.profile.spec.defaultAction}, ${names.length} syscalls allowed:\n${names.join(' ')}`,
   );
@@ -49,6 +67,7 @@ async function localRecording(work: string): Promise<void> {
   step('Run ls under its own profile: seccompctl run --profile ls.yaml -- ls /');
   const ok = seccompctl(['run', '--profile', profile, '--', 'ls', '/']);
   saw(`${ok.stdout.split('\n').slice(0, 4).join('\n')}\n...`);
+  report('local-run', { exitCode: ok.code, stdout: ok.stdout, stderr: ok.stderr });
   expect(ok.code === 0, 'ls runs under the recorded profile');
 
   step('Take away one syscall ls needs (getdents64) and run again');
@@ -64,11 +83,80 @@ async function localRecording(work: string): Promise<void> {
   writeFileSync(brokenPath, renderProfile(broken, 'cr'));
   const denied = seccompctl(['run', '--profile', brokenPath, '--', 'ls', '/']);
   saw(denied.stderr);
+  report('local-denied', { exitCode: denied.code, stderr: denied.stderr, profile: brokenPath });
   expect(denied.code !== 0 && /getdents64/.test(denied.stderr), 'ls fails and the denied syscall is named');
 
   step('Compare the two profiles: seccompctl diff');
   const diff = seccompctl(['diff', profile, brokenPath]);
   saw(diff.stdout);
+  report('local-diff', { exitCode: diff.code, stdout: diff.stdout });
+}
+
+const notFound = (err: { code?: number }): true => {
+  if (err.code === 404) return true;
+  throw err;
+};
+
+/** my-namespace, created when missing; one still being deleted (by a cleaned-up earlier run) is waited out. */
+async function ensureNamespace(core: CoreV1Api): Promise<void> {
+  const name = 'my-namespace';
+  await waitFor(
+    () => core.readNamespace({ name }).then((ns) => ns.metadata?.deletionTimestamp === undefined, notFound),
+    { what: `namespace ${name} of an earlier run to finish deleting`, timeoutMs: 120_000 },
+  );
+  await core.createNamespace({ body: { metadata: { name } } }).catch((err: { code?: number }) => {
+    if (err.code !== 409) throw err;
+  });
+  // The apiserver refuses pods until the namespace's default ServiceAccount exists.
+  await waitFor(
+    () => core.readNamespacedServiceAccount({ name: 'default', namespace: name }).then(() => true),
+    {
+      what: `the default ServiceAccount in ${name}`,
+      timeoutMs: 30_000,
+    },
+  );
+}
+
+/** The end of a run with SPO_DEMO_CLEANUP=1: the namespace goes while the daemon and manager still run. */
+async function cleanUp(core: CoreV1Api): Promise<void> {
+  const name = 'my-namespace';
+  step(`Clean up (SPO_DEMO_CLEANUP=1): delete namespace ${name}`);
+  await core.deleteNamespace({ name }).catch(notFound);
+  await waitFor(() => core.readNamespace({ name }).then(() => false, notFound), {
+    what: `namespace ${name} to be deleted`,
+    timeoutMs: 120_000,
+  });
+  const dir = join(paths.kubeletDir, 'seccomp/operator', name);
+  const files = ['profile1.json', 'my-recording-demo.json'].map((f) => join(dir, f));
+  await waitFor(() => files.every((f) => !existsSync(f)), {
+    what: `the daemon to remove the profile files under ${dir}`,
+    timeoutMs: 60_000,
+  });
+  saw(`namespace ${name} is gone, and with its profiles their files under ${dir}`);
+  report('cleanup', { namespace: name, namespaceDeleted: true, filesRemoved: files });
+}
+
+type ProfileWithStatus = {
+  status?: { status?: string; localhostProfile?: string; activeWorkloads?: string[] };
+};
+
+/** The profile once the manager has rolled its node statuses up to Installed, or as it is after a minute. */
+async function installedProfile(custom: CustomObjectsApi, name: string): Promise<ProfileWithStatus> {
+  let last: ProfileWithStatus = {};
+  await waitFor(
+    async () => {
+      last = (await custom.getNamespacedCustomObject({
+        group: GROUP,
+        version: 'v1beta1',
+        namespace: 'my-namespace',
+        plural: 'seccompprofiles',
+        name,
+      })) as ProfileWithStatus;
+      return last.status?.status === 'Installed';
+    },
+    { what: `profile ${name} Installed`, timeoutMs: 60_000 },
+  ).catch(() => undefined); // what it shows instead is the observation: printed below, and checked by the test
+  return last;
 }
 
 /** A re-run starts from an empty my-namespace: pods first, so the in-use finalizer lets the profile go. */
@@ -108,13 +196,17 @@ async function hostPid(pod: V1Pod, container: string): Promise<number> {
 
 /** Lets a demo container blocked on `wait-file /tmp/go` go on and waits for the directory it then makes. */
 async function releaseAndWaitMkdir(core: CoreV1Api, name: string, container: string): Promise<void> {
-  // Re-read the pod each try: a container that crashed and was restarted has a new pid.
-  const pid = await waitFor(
-    async () => hostPid(await core.readNamespacedPod({ name, namespace: 'my-namespace' }), container),
-    { what: `a running ${container} container in ${name}`, timeoutMs: 60_000 },
+  // Every try re-reads the pod: a container that crashed and was restarted has a new pid and a fresh /tmp,
+  // and one that exits between reading its pid and writing the file is only a failed try.
+  await waitFor(
+    async () => {
+      const pid = await hostPid(await core.readNamespacedPod({ name, namespace: 'my-namespace' }), container);
+      const tmp = `/proc/${pid}/root/tmp`;
+      if (!existsSync(join(tmp, 'go'))) writeFileSync(join(tmp, 'go'), '');
+      return existsSync(join(tmp, 'made-by-demo'));
+    },
+    { what: `the ${container} container in ${name} to make its directory`, timeoutMs: 90_000 },
   );
-  writeFileSync(`/proc/${pid}/root/tmp/go`, '');
-  await waitFor(() => existsSync(`/proc/${pid}/root/tmp/made-by-demo`), { what: 'the workload to mkdir' });
 }
 
 async function runningPod(core: CoreV1Api, name: string): Promise<V1Pod> {
@@ -171,13 +263,17 @@ async function recordInCluster(core: CoreV1Api, custom: CustomObjectsApi): Promi
       },
     },
   });
+  const recordingId = created.metadata?.labels?.['spo.x-k8s.io/recording-id'];
+  const traceAnnotation = created.metadata?.annotations?.['io.containers.trace-bpf/demo'];
   saw(
-    `webhook marked my-pod: label spo.x-k8s.io/recording-id=${created.metadata?.labels?.['spo.x-k8s.io/recording-id']}, ` +
-      `annotation io.containers.trace-bpf/demo=${created.metadata?.annotations?.['io.containers.trace-bpf/demo']}`,
+    `webhook marked my-pod: label spo.x-k8s.io/recording-id=${recordingId}, ` +
+      `annotation io.containers.trace-bpf/demo=${traceAnnotation}`,
   );
+  report('recording-marked', { pod: 'my-pod', recordingId, traceAnnotation });
   await runningPod(core, 'my-pod');
   await releaseAndWaitMkdir(core, 'my-pod', 'demo');
   saw('told the workload to go on: it made a directory (mkdir), a syscall nothing else in the pod makes');
+  report('recorded-workload', { pod: 'my-pod', madeDirectory: true });
   await core.deleteNamespacedPod({ name: 'my-pod', namespace, gracePeriodSeconds: 1 });
   const profile = await waitFor(
     () =>
@@ -199,6 +295,7 @@ async function recordInCluster(core: CoreV1Api, custom: CustomObjectsApi): Promi
   saw(
     `SeccompProfile my-recording-demo, created when my-pod was deleted: ${names.length} syscalls\n${names.join(' ')}`,
   );
+  report('recorded-profile', { name: 'my-recording-demo', syscalls: names });
   expect(names.includes('mkdir') || names.includes('mkdirat'), 'the recorded profile allows mkdir');
 
   step('Closed loop: bind the recorded profile to the demo image and run the workload under it');
@@ -227,16 +324,25 @@ async function recordInCluster(core: CoreV1Api, custom: CustomObjectsApi): Promi
       spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'demo', image: demoImage, args }] },
     },
   });
-  saw(`pod replay got: ${JSON.stringify(bound.spec?.containers[0]?.securityContext?.seccompProfile)}`);
+  const replayProfile = bound.spec?.containers[0]?.securityContext?.seccompProfile;
+  saw(`pod replay got: ${JSON.stringify(replayProfile)}`);
   await runningPod(core, 'replay');
   await releaseAndWaitMkdir(core, 'replay', 'demo');
-  const restarts =
-    (await core.readNamespacedPod({ name: 'replay', namespace })).status?.containerStatuses?.[0]
-      ?.restartCount ?? 0;
+  const replay = await core.readNamespacedPod({ name: 'replay', namespace });
+  const restarts = replay.status?.containerStatuses?.[0]?.restartCount ?? 0;
   saw(
     `pod replay is Running under my-recording-demo and made its directory (container restarts: ${restarts}` +
       `${restarts > 0 ? "; a start can fail when runc's own Go runtime needs a syscall the recording missed" : ''})`,
   );
+  report('closed-loop', {
+    pod: 'replay',
+    seccompProfile: replayProfile,
+    phase: replay.status?.phase,
+    running: replay.status?.containerStatuses?.[0]?.state?.running !== undefined,
+    madeDirectory: true,
+    restarts,
+    lastTermination: replay.status?.containerStatuses?.[0]?.lastState?.terminated,
+  });
 }
 
 async function cluster(): Promise<void> {
@@ -248,6 +354,7 @@ async function cluster(): Promise<void> {
     stdio: ['ignore', 'inherit', 'inherit'],
     env: { ...process.env, SPO_DEV_OPERATOR: '1' },
   });
+  report('cluster-up', { exitCode: up.status });
   expect(up.status === 0, 'scripts/dev up succeeded');
   const kc = new KubeConfig();
   kc.loadFromFile(paths.kubeconfig);
@@ -266,9 +373,10 @@ async function cluster(): Promise<void> {
   ]);
   try {
     saw(`daemon listening on ${address}, writing under ${paths.kubeletDir}/seccomp`);
+    report('daemon', { address, recorderPid: recorder.child.pid, daemonPid: daemon.child.pid, work });
 
     step('Create the seed profile: SeccompProfile my-namespace/profile1 (defaultAction SCMP_ACT_LOG)');
-    await core.createNamespace({ body: { metadata: { name: 'my-namespace' } } }).catch(() => undefined);
+    await ensureNamespace(core);
     await resetNamespace(core, custom);
     await custom.createNamespacedCustomObject({
       group: GROUP,
@@ -284,7 +392,8 @@ async function cluster(): Promise<void> {
     });
     const file = join(paths.kubeletDir, 'seccomp/operator/my-namespace/profile1.json');
     await waitFor(() => existsSync(file), { what: `${file} to appear`, timeoutMs: 60_000 });
-    saw(`${file}:\n${readFileSync(file, 'utf8')}`);
+    const content = readFileSync(file, 'utf8');
+    saw(`${file}:\n${content}`);
     const status = await waitFor(
       async () => {
         const s = (await custom.getNamespacedCustomObject({
@@ -299,6 +408,7 @@ async function cluster(): Promise<void> {
       { what: 'node status Installed' },
     );
     saw(`SecurityProfileNodeStatus profile1-dev-node: ${status.status}`);
+    report('profile-synced', { file, content, nodeStatus: status.status });
 
     step('Apply the profile to a pod (the seed test-pod, with the local busybox image)');
     const pod: V1Pod = {
@@ -325,6 +435,12 @@ async function cluster(): Promise<void> {
       `pod test-pod: ${running.status?.phase}, container ${running.status?.containerStatuses?.[0]?.containerID}\n` +
         `seccompProfile: ${JSON.stringify(running.spec?.securityContext?.seccompProfile)}`,
     );
+    report('test-pod', {
+      pod: 'test-pod',
+      phase: running.status?.phase,
+      containerID: running.status?.containerStatuses?.[0]?.containerID,
+      seccompProfile: running.spec?.securityContext?.seccompProfile,
+    });
 
     step('Bind the profile to an image: ProfileBinding busybox-binding (image localhost/spo-test/busybox:1)');
     const bindings = {
@@ -370,32 +486,32 @@ async function cluster(): Promise<void> {
     saw(
       `pod ${bound.metadata?.name} was created without a securityContext; the webhook set:\n${JSON.stringify(injected)}`,
     );
+    report('binding', { pod: bound.metadata?.name, injected });
     expect(
       injected?.localhostProfile === 'operator/my-namespace/profile1.json',
       'the binding injected the profile',
     );
-    const profileStatus = (await custom.getNamespacedCustomObject({
-      group: GROUP,
-      version: 'v1beta1',
-      namespace: 'my-namespace',
-      plural: 'seccompprofiles',
-      name: 'profile1',
-    })) as { status?: { status?: string; localhostProfile?: string; activeWorkloads?: string[] } };
+    const profileStatus = await installedProfile(custom, 'profile1');
     saw(
       `kubectl get sp -o wide: profile1  ${profileStatus.status?.status}  ${profileStatus.status?.localhostProfile}` +
         `\nactiveWorkloads: ${(profileStatus.status?.activeWorkloads ?? []).join(', ') || '(updating)'}`,
     );
+    report('profile-status', {
+      name: 'profile1',
+      status: profileStatus.status?.status,
+      localhostProfile: profileStatus.status?.localhostProfile,
+      activeWorkloads: profileStatus.status?.activeWorkloads ?? [],
+    });
 
     await recordInCluster(core, custom);
 
     step('Metrics of the daemon (GET /metrics)');
     const metrics = await (await fetch(`${address}/metrics`)).text();
-    saw(
-      metrics
-        .split('\n')
-        .filter((l) => l.startsWith('security_profiles_operator_'))
-        .join('\n'),
-    );
+    const operatorLines = metrics.split('\n').filter((l) => l.startsWith('security_profiles_operator_'));
+    saw(operatorLines.join('\n'));
+    report('metrics', { lines: operatorLines });
+
+    if (process.env['SPO_DEMO_CLEANUP'] === '1') await cleanUp(core);
   } finally {
     await daemon.stop();
     await recorder.stop();
@@ -407,14 +523,15 @@ async function main(): Promise<void> {
     throw new Error('demo: run as root (eBPF, mount namespaces and containers need it)');
   const work = mkdtempSync(join(tmpdir(), 'spo-demo-'));
   console.log(`seccomp-profiles-operator demo (work files in ${work})`);
+  report('start', { work, pid: process.pid });
   await localRecording(work);
   await cluster();
-  console.log(`
-== Done. Keep exploring:
-   source .dev/env                      # KUBECONFIG=.dev/kubeconfig, NODE_NAME, KUBELET_DIR, ...
+  const hints = `   source .dev/env                      # KUBECONFIG=.dev/kubeconfig, NODE_NAME, KUBELET_DIR, ...
    kubectl get sp,spns -A               # any kubectl within one minor version of 1.36
    node dist/src/cli/main.js --help     # seccompctl
-   npm run dev -- down                  # tear the local cluster down`);
+   npm run dev -- down                  # tear the local cluster down`;
+  console.log(`\n== Done. Keep exploring:\n${hints}`);
+  report('done', { hints: hints.split('\n').map((l) => l.trim()) });
 }
 
 main().catch((err: unknown) => {
