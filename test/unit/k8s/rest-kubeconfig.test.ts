@@ -41,9 +41,9 @@ t.test('another context by name, and its missing user is named', async (t) => {
 t.test('files relative to the kubeconfig, and a token file', async (t) => {
   const c = await loadRestConfig(fixture('files.yaml'), { env: {} });
   t.equal(c.server, 'https://kube.example:6443/prefix/');
-  t.equal(text(c.tls.ca), readFileSync(fixture('ca.pem'), 'utf8'));
-  t.equal(text(c.tls.cert), readFileSync(fixture('client.pem'), 'utf8'));
-  t.equal(text(c.tls.key), readFileSync(fixture('client-key.pem'), 'utf8'));
+  t.equal(text(c.tls.ca), readFileSync(fixture('ca.crt.fixture'), 'utf8'));
+  t.equal(text(c.tls.cert), readFileSync(fixture('client.crt.fixture'), 'utf8'));
+  t.equal(text(c.tls.key), readFileSync(fixture('client.key.fixture'), 'utf8'));
   t.equal(await c.token?.(), 'fixture-token-from-file');
 });
 
