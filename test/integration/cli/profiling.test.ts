@@ -127,10 +127,11 @@ t.test('enricher: verbosity line first, CPU profile, heap snapshot, loopback onl
   t.match(heap.body.subarray(0, 64).toString(), /^\{"snapshot":\{"meta":/, 'a .heapsnapshot head');
   const snapshot = JSON.parse(heap.body.toString()) as { snapshot: { node_count: number }; nodes: number[] };
   t.ok(snapshot.snapshot.node_count > 1000 && snapshot.nodes.length > 0, 'a whole heap snapshot');
-  t.match(
-    enricher.lines.find((l) => l['msg'] === 'heap snapshot served'),
-    { bytes: heap.body.length, component: 'profiling' },
-  );
+  // Logged when the stream ends, which can be just after the client has the last byte.
+  t.match(await enricher.waitForLog((l) => l['msg'] === 'heap snapshot served', 10_000), {
+    bytes: heap.body.length,
+    component: 'profiling',
+  });
 
   const bad = await http('GET', '127.0.0.1', port, '/debug/pprof/profile?seconds=3600');
   t.equal(bad.status, 400);

@@ -277,7 +277,7 @@ if (cluster !== undefined) {
         { what: 'the daemon to present the new certificate', timeoutMs: 30_000 },
       );
       t.equal(after.fingerprint, new X509Certificate(decode(renewed, 'tls.crt')).fingerprint256);
-      t.ok(daemon?.lines.some((l) => l['msg'] === 'serving certificate reloaded'));
+      t.ok(await daemon?.waitForLog((l) => l['msg'] === 'serving certificate reloaded', 10_000));
       t.equal(daemon?.child.exitCode, null, 'same daemon process');
     });
   }

@@ -459,10 +459,12 @@ async function main(c: Cluster) {
     t.equal(outside.response.allowed, true);
     t.equal(outside.response.patch, undefined, 'a pod elsewhere is admitted unchanged');
     t.match(outside.response.warnings, [new RegExp(`single-namespace mode for namespace "${ns}"`)]);
-    t.match(
-      webhook.lines.find((l) => l['msg'] === 'review outside the watched namespace'),
-      { namespace: other, watchNamespace: ns, level: 40 },
-    );
+    // The log line is written after the response goes out, so it may arrive a moment later.
+    t.match(await webhook.waitForLog((l) => l['msg'] === 'review outside the watched namespace', 10_000), {
+      namespace: other,
+      watchNamespace: ns,
+      level: 40,
+    });
 
     for (const [name, role] of [
       ['manager', manager],
