@@ -312,7 +312,7 @@ t.test('the OpenShift overlay survives and configures the node containers too', 
   t.ok(recorder?.volumeMounts?.some((m) => m.name === 'crio-sock' && m.mountPath === '/run/crio/crio.sock'));
   t.match(
     container(ds, 'daemon')?.env,
-    [{}, {}, { name: 'SPO_CRI_ENDPOINT' }],
+    [{}, {}, { name: 'NODE_OPTIONS' }, { name: 'SPO_CRI_ENDPOINT' }],
     'the daemon keeps its overlay env',
   );
 });
