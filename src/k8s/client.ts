@@ -20,26 +20,5 @@ export function loadKubeConfig(path?: string): KubeConfig {
   return kc;
 }
 
-/** The HTTP status of a failed client call, or undefined for network errors. */
-export function statusOf(err: unknown): number | undefined {
-  const code = (err as { code?: unknown }).code;
-  return typeof code === 'number' ? code : undefined;
-}
-
-/** A short, loggable form of a client error: its HTTP status and the apiserver's message, not headers and stack. */
-export function describeError(err: unknown): { code: number | string | undefined; reason: string } {
-  const e = err as { code?: unknown; message?: string; body?: unknown };
-  let reason = (e.message ?? String(err)).split('\n')[0] ?? '';
-  if (typeof e.body === 'string') {
-    reason = e.body.slice(0, 300);
-    try {
-      // The generated client sometimes hands the Status over JSON-encoded twice.
-      let body: unknown = JSON.parse(e.body);
-      if (typeof body === 'string') body = JSON.parse(body);
-      const message = (body as { message?: unknown }).message;
-      if (typeof message === 'string') reason = message;
-    } catch {}
-  }
-  const code = typeof e.code === 'number' || typeof e.code === 'string' ? e.code : undefined;
-  return { code, reason };
-}
+// One definition for both clients: the small REST client's errors and client-node's carry the same shape.
+export { describeError, statusOf } from './rest/api-error.js';
