@@ -4,6 +4,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { Logger } from 'pino';
 import { MAX_LINE } from './audit-line.js';
 import type { LineSink, LineSource, SourceKind } from './line-source.js';
+import { SerialPoller } from './serial-poller.js';
 
 export interface FileFollowerOptions {
   readonly kind: SourceKind;
@@ -24,7 +25,6 @@ export class FileFollower implements LineSource {
   readonly kind: SourceKind;
   readonly path: string;
   readonly #log: Logger;
-  readonly #pollMs: number;
   readonly #chunk: Buffer;
   #fromStart: boolean;
   #fh: FileHandle | undefined;
@@ -34,55 +34,34 @@ export class FileFollower implements LineSource {
   #decoder = new StringDecoder('utf8');
   #partial = '';
   #skipping = false;
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> = Promise.resolve();
+  readonly #poller: SerialPoller;
   #sink: LineSink | undefined;
-  #stopped = false;
 
   constructor(options: FileFollowerOptions) {
     this.kind = options.kind;
     this.path = options.path;
     this.#log = options.log;
-    this.#pollMs = options.pollMs ?? 200;
+    this.#poller = new SerialPoller(() => this.#pass(), options.pollMs ?? 200);
     this.#fromStart = options.fromStart ?? false;
     this.#chunk = Buffer.allocUnsafe(options.chunkBytes ?? 256 * 1024);
   }
 
   start(sink: LineSink, onError: (err: unknown) => void): void {
     this.#sink = sink;
-    const tick = () => {
-      this.#timer = undefined;
-      this.#pass().then(
-        () => {
-          if (!this.#stopped) this.#timer = setTimeout(tick, this.#pollMs);
-        },
-        (err) => {
-          if (!this.#stopped) onError(err);
-        },
-      );
-    };
-    tick();
+    this.#poller.start(onError);
   }
 
   catchUp(): Promise<void> {
-    return this.#pass();
+    return this.#poller.runNow();
   }
 
-  // Passes run one after another: two concurrent reads would race on the file position.
   #pass(): Promise<void> {
-    const run = () => {
-      const sink = this.#sink;
-      return sink === undefined || this.#stopped ? Promise.resolve() : this.readAvailable(sink);
-    };
-    const next = this.#running.then(run, run);
-    this.#running = next.catch(() => {});
-    return next;
+    const sink = this.#sink;
+    return sink === undefined ? Promise.resolve() : this.readAvailable(sink);
   }
 
   async stop(): Promise<void> {
-    this.#stopped = true;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    await this.#running;
+    await this.#poller.stop();
     await this.#fh?.close();
     this.#fh = undefined;
   }
