@@ -8,6 +8,19 @@ export interface CriContainerStatus {
   readonly info: Readonly<Record<string, string>>;
 }
 
+export interface CriContainer {
+  readonly id: string;
+  readonly podSandboxId: string;
+  readonly metadata?: { readonly name: string };
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export interface CriSandbox {
+  readonly id: string;
+  readonly metadata?: { readonly name: string; readonly namespace: string; readonly uid: string };
+  readonly annotations: Readonly<Record<string, string>>;
+}
+
 type Unary = (
   req: object,
   opts: grpc.CallOptions,
@@ -67,6 +80,18 @@ export class CriRuntime {
       { containerId: id, verbose: true },
     );
     return { state: res.status?.state ?? 'CONTAINER_UNKNOWN', info: res.info ?? {} };
+  }
+
+  async container(id: string): Promise<CriContainer | undefined> {
+    const { containers } = await this.#call<{ containers: CriContainer[] }>('ListContainers', {
+      filter: { id },
+    });
+    return containers.find((c) => c.id === id);
+  }
+
+  async sandbox(id: string): Promise<CriSandbox | undefined> {
+    const { items } = await this.#call<{ items: CriSandbox[] }>('ListPodSandbox', { filter: { id } });
+    return items.find((s) => s.id === id);
   }
 
   close(): void {
