@@ -2,12 +2,13 @@
 // audit daemon is registered, auditd's log while one is (the kernel then prints none of them to kmsg). Only
 // the command's own processes count: a process that ran before it, denied meanwhile, is not named.
 // auditd is machine-wide state: run this file under the cluster lock, like the enricher's auditd test.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { KmsgReader } from '../../../src/recorder/kmsg.js';
 import { nativeBuilt } from '../../../src/recorder/native.js';
+import { auditStatus, auditdMissing as missingAuditd, startPrivateAuditd } from '../../helpers/auditd.js';
 import { requires, rootMissing } from '../../helpers/prereq.js';
 import { waitFor } from '../../env/wait.js';
 import { seccompctl, start } from './run-helpers.js';
@@ -16,16 +17,7 @@ const missing =
   rootMissing() ??
   (nativeBuilt() ? undefined : 'needs the addon (npm run build:native)') ??
   (existsSync('/dev/kmsg') ? undefined : 'needs /dev/kmsg');
-const auditdMissing =
-  missing ??
-  (existsSync('/usr/sbin/auditd') && existsSync('/usr/sbin/auditctl')
-    ? undefined
-    : 'needs auditd (apt-get install auditd)');
-
-function auditStatus(): Record<string, string> {
-  const out = spawnSync('auditctl', ['-s'], { encoding: 'utf8' }).stdout ?? '';
-  return Object.fromEntries(out.split('\n').map((l) => l.split(' ') as [string, string]));
-}
+const auditdMissing = missing ?? missingAuditd();
 
 /** The profile under test: everything allowed but making directories. */
 function denyMkdir(t: Test): { dir: string; profile: string } {
@@ -103,32 +95,12 @@ t.test(
 );
 
 t.test('auditd running: the denial is named from its log', requires(t, auditdMissing), async (t) => {
-  if (auditStatus()['pid'] !== '0') {
-    t.fail('an audit daemon already runs; this test starts its own');
-    return;
-  }
   const { dir, profile } = denyMkdir(t);
   const confDir = join(dir, 'auditd');
   mkdirSync(confDir);
-  const auditLog = join(confDir, 'audit.log');
-  const conf = readFileSync('/etc/audit/auditd.conf', 'utf8').replace(
-    /^log_file\s*=.*$/m,
-    `log_file = ${auditLog}`,
-  );
-  writeFileSync(join(confDir, 'auditd.conf'), conf);
-  const enabledBefore = auditStatus()['enabled'] ?? '0';
-  // While auditd runs the kernel hands it every audit record instead of /dev/kmsg: keep the window short.
-  const auditd: ChildProcess = spawn('/usr/sbin/auditd', ['-n', '-c', confDir], { stdio: 'ignore' });
-  const auditdExited = new Promise((r) => auditd.once('exit', r));
-  t.teardown(async () => {
-    auditd.kill('SIGTERM');
-    await auditdExited;
-    spawnSync('auditctl', ['-e', enabledBefore]);
-    await waitFor(() => auditStatus()['pid'] === '0', { what: 'auditd gone from the kernel' });
-  });
-  await waitFor(() => auditStatus()['pid'] === String(auditd.pid), {
-    what: 'auditd registered with the kernel',
-  });
+  const auditd = await startPrivateAuditd(t, confDir);
+  if (auditd === undefined) return;
+  const auditLog = auditd.logFile;
 
   await t.test('named from audit.log; /dev/kmsg has none of it', async (t) => {
     const kmsg = new KmsgReader();

@@ -1,7 +1,6 @@
 // The enricher against real kernel records: a pod of the local cluster runs under an SCMP_ACT_LOG profile,
 // the kernel logs its syscalls (to /dev/kmsg, or to auditd when it runs), and a real `seccompctl enricher`
 // attributes them to the pod and container, counts them, and records them for the pod's recording.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +14,7 @@ import {
   requireCluster,
   waitFor,
 } from '../../helpers/cluster.js';
+import { auditdMissing as missingAuditd, startPrivateAuditd } from '../../helpers/auditd.js';
 import { requires, rootMissing } from '../../helpers/prereq.js';
 import { type RoleProcess, startRole } from '../../helpers/role-process.js';
 
@@ -135,16 +135,7 @@ t.test(
   },
 );
 
-const auditdMissing =
-  missing ??
-  (existsSync('/usr/sbin/auditd') && existsSync('/usr/sbin/auditctl')
-    ? undefined
-    : 'needs auditd (apt-get install auditd)');
-
-function auditStatus(): Record<string, string> {
-  const out = spawnSync('auditctl', ['-s'], { encoding: 'utf8' }).stdout;
-  return Object.fromEntries(out.split('\n').map((l) => l.split(' ') as [string, string]));
-}
+const auditdMissing = missing ?? missingAuditd();
 
 t.test(
   'auditd: the same through audit.log written by a real auditd',
@@ -152,29 +143,9 @@ t.test(
   async (t) => {
     const cluster = await requireCluster(t);
     if (!cluster) return;
-    if (auditStatus()['pid'] !== '0') {
-      t.fail('an audit daemon already runs; this test starts its own');
-      return;
-    }
-    const dir = t.testdir();
-    const logFile = join(dir, 'audit.log');
-    const conf = readFileSync('/etc/audit/auditd.conf', 'utf8').replace(
-      /^log_file\s*=.*$/m,
-      `log_file = ${logFile}`,
-    );
-    writeFileSync(join(dir, 'auditd.conf'), conf);
-    const enabledBefore = auditStatus()['enabled'] ?? '0';
-    // While auditd runs the kernel hands it every audit record instead of /dev/kmsg: keep the window short.
-    const auditd: ChildProcess = spawn('/usr/sbin/auditd', ['-n', '-c', dir], { stdio: 'ignore' });
-    const auditdExited = new Promise((r) => auditd.once('exit', r));
-    t.teardown(async () => {
-      auditd.kill('SIGTERM');
-      await auditdExited;
-      spawnSync('auditctl', ['-e', enabledBefore]);
-    });
-    await waitFor(() => auditStatus()['pid'] === String(auditd.pid), {
-      what: 'auditd registered with the kernel',
-    });
+    const auditd = await startPrivateAuditd(t, t.testdir());
+    if (auditd === undefined) return;
+    const logFile = auditd.logFile;
 
     const ns = await createNamespace(cluster, 'enr');
     t.teardown(() => deleteNamespace(cluster, ns));
