@@ -52,7 +52,11 @@ function externalAddress(): string | undefined {
   return undefined;
 }
 
-t.test('enricher: verbosity line first, CPU profile, heap snapshot, loopback only', async (t) => {
+/**
+ * An enricher with profiling on a random port, reading an empty audit log; CRI resolution is lazy, so a
+ * socket that does not exist is only a problem once a record needs it.
+ */
+function startProfiledEnricher(t: Test, args: string[], env: Record<string, string>): RoleProcess {
   const dir = shortDir(t);
   const auditLog = join(dir, 'audit.log');
   writeFileSync(auditLog, '');
@@ -70,16 +74,21 @@ t.test('enricher: verbosity line first, CPU profile, heap snapshot, loopback onl
       '127.0.0.1',
       '--port',
       '0',
-      '--verbosity',
-      '1',
-      '--enable-profiling',
       '--profiling-port',
       '0',
+      ...args,
     ],
-    // Resolution is lazy: a socket that does not exist is only a problem once a record needs it.
-    { SPO_CRI_ENDPOINT: `unix://${join(dir, 'no-cri.sock')}`, LOG_LEVEL: 'warn' },
+    { SPO_CRI_ENDPOINT: `unix://${join(dir, 'no-cri.sock')}`, ...env },
   );
   t.teardown(() => enricher.stop());
+  return enricher;
+}
+
+t.test('enricher: verbosity line first, CPU profile, heap snapshot, loopback only', async (t) => {
+  // The flag beats LOG_LEVEL from the environment.
+  const enricher = startProfiledEnricher(t, ['--verbosity', '1', '--enable-profiling'], {
+    LOG_LEVEL: 'warn',
+  });
   const port = await profilingPort(enricher);
   await enricher.waitForLog((l) => l['msg'] === 'enricher started');
 
@@ -159,33 +168,7 @@ t.test('enricher: verbosity line first, CPU profile, heap snapshot, loopback onl
 });
 
 t.test('a profile in progress does not hold up shutdown', async (t) => {
-  const dir = shortDir(t);
-  const auditLog = join(dir, 'audit.log');
-  writeFileSync(auditLog, '');
-  const enricher = startRole(
-    [
-      'enricher',
-      '--source',
-      'audit',
-      '--audit-log',
-      auditLog,
-      '--socket',
-      join(dir, 'enricher.sock'),
-      '--insecure-metrics',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--profiling-port',
-      '0',
-    ],
-    {
-      SPO_CRI_ENDPOINT: `unix://${join(dir, 'no-cri.sock')}`,
-      SPO_ENABLE_PROFILING: 'true',
-      SPO_VERBOSITY: '0',
-    },
-  );
-  t.teardown(() => enricher.stop());
+  const enricher = startProfiledEnricher(t, [], { SPO_ENABLE_PROFILING: 'true', SPO_VERBOSITY: '0' });
   const port = await profilingPort(enricher);
   t.match(enricher.lines[0], { msg: 'Set logging verbosity to 0', verbosity: 0, logLevel: 'info' });
   await enricher.waitForLog((l) => l['msg'] === 'enricher started');
