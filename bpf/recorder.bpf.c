@@ -1,8 +1,30 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * Syscall recorder: one bitmap of syscall numbers per mount namespace, written from the
- * raw_syscalls:sys_enter hook. Nothing goes to userspace per syscall; userspace drains
- * mntns_syscalls with lookup-and-delete and unions what it gets.
+ * raw_syscalls:sys_enter hook. Nothing goes to userspace per syscall: userspace drains the
+ * bitmaps and unions what it gets.
+ *
+ * Two places hold bitmaps. recorder_slots, a small direct-mapped array indexed by a hash of the
+ * namespace's inode number, is the hot path: an array lookup the verifier inlines, one compare
+ * of the owner, one bit test, all in kmalloc'ed memory (recorder.h says why that matters).
+ * mntns_syscalls, a hash map keyed by inode number, takes the namespaces whose slot another one
+ * holds, compat tasks, numbers past the slot's bitmap, and kernels without a namespace id.
+ * Userspace drains the slots by running spo_rec_drain (BPF_PROG_TEST_RUN), which clears each word
+ * with an atomic exchange, so a bit set meanwhile is taken now or left for the next drain; the
+ * hash map with lookup-and-delete. It drains the hash map first: see record_slot.
+ *
+ * The filter (filter_mntns) is read only when a namespace gets its slot or entry, not per
+ * syscall: userspace removes a namespace's slot and entry after filtering it out (addon
+ * Exclude, and Forget followed by a drain).
+ *
+ * Why two namespaces' syscalls never mix in a slot: the program writes into a slot only after
+ * reading its owner equal to its own namespace's ns_id, which the kernel never hands to another
+ * namespace instance (a 64-bit sequence, unlike the inode number). Only userspace takes a slot
+ * from its owner: it first sets RECORDER_SLOT_CLOSED in the owner (no program matches it from
+ * then on), then waits for an RCU grace period (membarrier MEMBARRIER_CMD_GLOBAL), which every
+ * program run that read the old owner (they run under rcu_read_lock) has finished by; only then
+ * are the last bits taken, the slot zeroed and its owner set to 0, after which a new namespace
+ * can claim it with a compare-and-swap from 0.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -44,6 +66,22 @@ struct {
 	__type(key, __u32);
 	__type(value, struct recorder_entry);
 } mntns_syscalls SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, RECORDER_SLOTS);
+	__type(key, __u32);
+	__type(value, struct recorder_slot);
+} recorder_slots SEC(".maps");
+
+/* spo_rec_drain's output; never touched per syscall, so it may be vmalloc'ed and mmapable */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, RECORDER_SLOTS);
+	__type(key, __u32);
+	__type(value, struct recorder_drained);
+} recorder_drained SEC(".maps");
 
 /* builds a fresh entry off the 512-byte stack */
 struct {
@@ -112,20 +150,75 @@ static __always_inline long restart(__u32 inum, __u64 ns_id, __u32 word, __u64 b
 	return bpf_map_update_elem(&mntns_syscalls, &inum, fresh, update_flags);
 }
 
+/* whether the filter lets this namespace be recorded: consulted only when its slot or entry is made */
+static __always_inline bool wanted(__u32 inum)
+{
+	bool listed = bpf_map_lookup_elem(&filter_mntns, &inum) != NULL;
+
+	return listed == listed_only;
+}
+
+static __always_inline int set_bit(__u64 *entry_flags, __u64 *bits, __u32 word, __u64 bit, __u64 flags)
+{
+	if (flags) {
+		if (!(*entry_flags & flags))
+			__sync_fetch_and_or(entry_flags, flags);
+		return 0;
+	}
+	if (word >= 2 * RECORDER_SYSCALL_WORDS)
+		return 0;
+	/* test first: once a syscall is known, the hot path only reads the cache line */
+	if (!(bits[word] & bit))
+		__sync_fetch_and_or(&bits[word], bit);
+	return 0;
+}
+
+static __always_inline int record_slot(struct recorder_slot *s, __u32 word, __u64 bit, __u64 flags,
+				       bool runtime_start)
+{
+	if (runtime_start) {
+		/*
+		 * Clear, then mark with an atomic (a full barrier), then record. spo_rec_drain exchanges
+		 * the bits before the flags, so a drain that misses the mark has taken no bit set after
+		 * it: nothing the workload did is in a drain the mark later discards. The namespace's
+		 * compat syscalls go to the hash map, which userspace drains before the slots, so one set
+		 * after the mark is drained with the mark or later, never before it.
+		 */
+		for (int i = 0; i < RECORDER_SLOT_WORDS; i++)
+			s->bits[i] = 0;
+		__sync_fetch_and_or(&s->flags, RECORDER_FLAG_RUNTIME_START);
+		count(RECORDER_STAT_RESETS);
+	}
+	if (flags) {
+		if (!(s->flags & flags))
+			__sync_fetch_and_or(&s->flags, flags);
+		return 0;
+	}
+	if (word >= RECORDER_SLOT_WORDS)
+		return 0;
+	if (!(s->bits[word] & bit))
+		__sync_fetch_and_or(&s->bits[word], bit);
+	return 0;
+}
+
+static __always_inline bool slot_empty(struct recorder_slot *s)
+{
+	__u64 any = s->flags;
+
+	for (int i = 0; i < RECORDER_SLOT_WORDS; i++)
+		any |= s->bits[i];
+	return !any;
+}
+
 static __always_inline int record(__u32 inum, __u64 ns_id, bool compat, long nr,
 				  struct pt_regs *regs)
 {
+	struct recorder_slot *s = NULL;
 	struct recorder_entry *e;
-	__u64 flags = 0, bit = 0;
-	__u32 word = 0;
+	__u64 flags = 0, bit = 0, owner;
+	__u32 word = 0, slot;
+	bool start;
 	long err;
-
-	if (listed_only) {
-		if (!bpf_map_lookup_elem(&filter_mntns, &inum))
-			return 0;
-	} else if (bpf_map_lookup_elem(&filter_mntns, &inum)) {
-		return 0;
-	}
 
 	/* unsigned: negative numbers (syscall(-1)) are out of range too */
 	if ((unsigned long)nr < RECORDER_MAX_SYSCALLS) {
@@ -134,9 +227,48 @@ static __always_inline int record(__u32 inum, __u64 ns_id, bool compat, long nr,
 	} else {
 		flags = RECORDER_FLAG_OUT_OF_RANGE;
 	}
+	start = nr == NR_PRCTL && !compat && is_runtime_start(regs);
+
+	/* without an id a slot could not tell namespace instances apart: those use the hash map */
+	if (ns_id && !compat && (unsigned long)nr < RECORDER_SLOT_SYSCALLS) {
+		slot = recorder_slot_of(inum);
+		s = bpf_map_lookup_elem(&recorder_slots, &slot);
+		if (!s)
+			return 0;
+		owner = s->owner;
+		if (owner == ns_id)
+			return record_slot(s, word, bit, flags, start);
+		/* another live namespace's, or being retired: see below for a dead one's */
+		if (owner && ((owner & RECORDER_SLOT_CLOSED) || s->inum != inum))
+			s = NULL;
+	}
 
 	e = bpf_map_lookup_elem(&mntns_syscalls, &inum);
 	if (!e) {
+		if (!wanted(inum))
+			return 0;
+		/*
+		 * Claim the free slot only on a miss here: a namespace with an entry stays in the hash map until
+		 * a drain takes it, so it changes place only at drains (the runtime-start mark relies on that).
+		 */
+		/*
+		 * A slot owned by another id under this very inode number belongs to a namespace that
+		 * is gone (inode numbers are unique among live namespaces, and a program run holds its
+		 * task's namespace), so no run writes into it any more: once userspace has taken
+		 * what it held, it is taken over like a free one.
+		 */
+		if (s && owner && !slot_empty(s))
+			s = NULL;
+		if (s) {
+			__u64 was = __sync_val_compare_and_swap(&s->owner, owner, ns_id);
+
+			if (was == owner && !owner)
+				s->inum = inum;
+			if (was == owner || was == ns_id)
+				return record_slot(s, word, bit, flags, start);
+		}
+		if (start)
+			flags |= RECORDER_FLAG_RUNTIME_START;
 		err = restart(inum, ns_id, word, bit, flags, BPF_NOEXIST);
 		if (!err)
 			return 0;
@@ -155,23 +287,78 @@ static __always_inline int record(__u32 inum, __u64 ns_id, bool compat, long nr,
 	 * entry is gone (userspace pins the ones it records, so theirs cannot be reused) and
 	 * the number was handed out again: its syscalls must not be credited to the new one.
 	 */
-	if (e->ns_id != ns_id || (nr == NR_PRCTL && !compat && is_runtime_start(regs))) {
+	if (e->ns_id != ns_id || start) {
+		if (e->ns_id != ns_id && !wanted(inum))
+			return 0;
+		if (start)
+			flags |= RECORDER_FLAG_RUNTIME_START;
 		restart(inum, ns_id, word, bit, flags, BPF_ANY);
 		count(RECORDER_STAT_RESETS);
 		return 0;
 	}
+	return set_bit(&e->flags, e->bits, word, bit, flags);
+}
 
-	if (flags) {
-		if (!(e->flags & flags))
-			__sync_fetch_and_or(&e->flags, flags);
+/* everything a slot holds into *out, each word cleared with an atomic exchange: bits first, flags last */
+static __always_inline void take(struct recorder_slot *s, struct recorder_drained *out, __u32 slot,
+				 __u32 inum, __u64 ns_id)
+{
+	out->slot = slot;
+	out->inum = inum;
+	out->ns_id = ns_id;
+	for (int i = 0; i < RECORDER_SLOT_WORDS; i++)
+		out->bits[i] = __sync_lock_test_and_set(&s->bits[i], 0);
+	out->flags = __sync_lock_test_and_set(&s->flags, 0);
+}
+
+/*
+ * Run by userspace through BPF_PROG_TEST_RUN, never attached: the slots live in a map userspace
+ * cannot map, so their atomic read-and-clear happens here, one slot per run (a loop over all of
+ * them costs the verifier more than a million instructions; userspace finds the slots worth a run
+ * from a batch read of recorder_slots). ctx args: operation, slot, argument (RECORDER_DRAIN_* in
+ * recorder.h). Returns 1 when it took the slot's bits into recorder_drained[slot] (TAKE, FREE) or
+ * closed the slot (CLOSE), else 0.
+ */
+SEC("raw_tp")
+int spo_rec_drain(struct bpf_raw_tracepoint_args *ctx)
+{
+	__u64 op = ctx->args[0], arg = ctx->args[2];
+	__u32 slot = ctx->args[1];
+	struct recorder_drained *out;
+	struct recorder_slot *s;
+	__u64 owner;
+
+	s = bpf_map_lookup_elem(&recorder_slots, &slot);
+	out = bpf_map_lookup_elem(&recorder_drained, &slot);
+	if (!s || !out)
 		return 0;
+	owner = s->owner;
+	if (op == RECORDER_DRAIN_CLOSE) {
+		if (!arg || (arg & RECORDER_SLOT_CLOSED))
+			return 0;
+		return __sync_val_compare_and_swap(&s->owner, arg, arg | RECORDER_SLOT_CLOSED) == arg;
 	}
-	if (word >= 2 * RECORDER_SYSCALL_WORDS)
+	out->inum = 0;
+	if (op == RECORDER_DRAIN_TAKE) {
+		/* inum 0 only between a claim and the claimer's next store: the bits wait a drain */
+		if (!owner || (owner & RECORDER_SLOT_CLOSED) || !s->inum)
+			return 0;
+		take(s, out, slot, s->inum, owner);
+		/*
+		 * Labelled with the owner read after the exchanges: a namespace taking the slot over
+		 * from a gone one (record) does so only when it is empty, so what was just taken is
+		 * the gone one's (nothing) if it still owns it, else the new owner's.
+		 */
+		out->ns_id = s->owner & ~RECORDER_SLOT_CLOSED;
+		return 1;
+	}
+	/* FREE: a closed slot, after userspace's grace period */
+	if (op != RECORDER_DRAIN_FREE || !(owner & RECORDER_SLOT_CLOSED))
 		return 0;
-	/* test first: once a syscall is known, the hot path only reads the cache line */
-	if (!(e->bits[word] & bit))
-		__sync_fetch_and_or(&e->bits[word], bit);
-	return 0;
+	take(s, out, slot, s->inum, owner & ~RECORDER_SLOT_CLOSED);
+	s->inum = 0;
+	__sync_lock_test_and_set(&s->owner, 0);
+	return 1;
 }
 
 /* BTF-enabled raw tracepoint: cheapest hook, direct (CO-RE relocated) loads from the task */

@@ -1,15 +1,19 @@
-// Records what runc itself calls inside a container after it installs the seccomp filter, up to and including the
-// execve of the container's process, and writes src/profiles/builtin-bases.generated.ts.
-// Run through scripts/record-runtime-base (sources .dev/env). Needs root (/dev/kmsg) and the dev cluster up.
+// Records what the container runtime (runc, or crun with --runtime crun) itself calls inside a container after it
+// installs the seccomp filter, up to and including the execve of the container's process, and writes its entry
+// into src/profiles/builtin-bases.generated.ts (the other runtimes' entries are kept).
+// Run through scripts/record-runtime-base [--runtime runc|crun] (sources .dev/env). Needs root (/dev/kmsg) and the
+// dev cluster up; crun goes through the RuntimeClass "crun" that `scripts/dev up` makes when crun is installed.
 //
 // Method: the kernel's seccomp audit records. A container started under a profile whose default action is
 // SCMP_ACT_LOG has every syscall it makes after the filter is installed logged as `audit: type=1326` on
 // /dev/kmsg, with the caller's thread-group id and comm. That is exactly the window a base profile must cover,
 // which the eBPF recorder cannot isolate (it resets at runc init's first PR_GET_PDEATHSIG, long before the
 // filter goes in, so it would also record mount, pivot_root and the rest of the set-up the filter never sees).
-// Runtime and workload are told apart by comm: runc init is "runc:[2:INIT]" until the execve succeeds, the
-// workload (the static pause binary, test/images/pause.c) is "pause" after it, and both have the same pid, the
-// container's, so other containers logging at the same time are ignored. No subtraction is needed.
+// Runtime and workload are told apart by comm: runc init is "runc:[2:INIT]" and crun's container init "crun"
+// until the execve succeeds (recordSource() in src/recorder/runtime-base.ts), the workload (the static pause
+// binary, test/images/pause.c) is "pause" after it, and all have the same pid, the container's, so other
+// containers logging at the same time are ignored. No subtraction is needed. A record of that pid under any other
+// comm stops the recording: the runtime is not the one we think.
 // The kernel prints audit records through printk_ratelimit (10 per 5 s here), so one start shows only the first
 // few syscalls. Hence a fixpoint: each round allows what runc was seen calling so far and logs the rest. A round
 // that shows pause's own records and no runc record means runc calls nothing else: runc's calls come
@@ -17,19 +21,33 @@
 // had runc's records been dropped pause's would have been too. ("callbacks suppressed" lines cannot be used:
 // the kernel prints them for the previous window, and pause alone logs more than 10 records.) Two clean rounds
 // in a row are required, against a window that turns over in those milliseconds. Rounds start after 6 s.
-// runc installs the filter at different points depending on no_new_privs (before setuid/capset/closing fds
-// when it is off, just before execve when it is on), so the rounds run for each variant below and the result is
-// their union. Go's runtime threads can add calls by timing; extra passes per variant catch those.
+// runc and crun install the filter at different points depending on no_new_privs (before setuid/capset/closing
+// fds when it is off, just before execve when it is on), so the rounds run for each variant below and the result
+// is their union. Go's runtime threads (runc) can add calls by timing; extra passes per variant catch those.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CoreV1Api, KubeConfig, type V1Pod, type V1SecurityContext } from '@kubernetes/client-node';
+import {
+  CoreV1Api,
+  KubeConfig,
+  NodeV1Api,
+  type V1Pod,
+  type V1SecurityContext,
+} from '@kubernetes/client-node';
 import { parseSeccompAudit } from '../src/recorder/audit.js';
 import { KmsgReader } from '../src/recorder/kmsg.js';
-import { runcBaseName } from '../src/recorder/runtime-base.js';
+import { RECORDED_BASES, type RecordedBase } from '../src/profiles/builtin-bases.generated.js';
 import { syscallName } from '../src/profiles/syscalls/index.js';
+import {
+  BASE_RUNTIMES,
+  type BaseRuntime,
+  baseName as runtimeBaseName,
+  recordSource,
+  reportedVersion,
+} from '../src/recorder/runtime-base.js';
+import { renderRecordedBases } from '../src/recorder/runtime-base-file.js';
 
 const repo = join(import.meta.dirname, '..');
 const kubeletDir = must('KUBELET_DIR');
@@ -37,7 +55,7 @@ const image = must('TEST_IMAGE_PAUSE');
 const namespace = 'spo-record-runtime-base';
 // Not under seccomp/operator/: a daemon running meanwhile would prune a file no SeccompProfile owns.
 const profileDir = join(kubeletDir, 'seccomp', namespace);
-const RUNC_COMM = /^runc:\[2:INIT\]$/;
+const WORKLOAD_COMM = 'pause';
 const MAX_ROUNDS = 20;
 const CLEAN_PASSES = 2;
 
@@ -53,6 +71,18 @@ function must(key: string): string {
     throw new Error(`${key} is not set: run through scripts/record-runtime-base`);
   return v;
 }
+
+function runtimeArg(argv: readonly string[]): BaseRuntime {
+  const i = argv.indexOf('--runtime');
+  const v = i < 0 ? 'runc' : argv[i + 1];
+  const known = BASE_RUNTIMES.find((r) => r === v);
+  if (known === undefined) throw new Error(`--runtime must be one of ${BASE_RUNTIMES.join(', ')}, got ${v}`);
+  return known;
+}
+
+const runtime = runtimeArg(process.argv.slice(2));
+// runc is containerd's default handler here; any other runtime through the RuntimeClass of its name.
+const runtimeClassName = runtime === 'runc' ? undefined : runtime;
 
 const kc = new KubeConfig();
 kc.loadFromDefault();
@@ -118,6 +148,7 @@ async function round(
     metadata: { name, namespace },
     spec: {
       terminationGracePeriodSeconds: 1,
+      ...(runtimeClassName !== undefined ? { runtimeClassName } : {}),
       containers: [
         {
           name: 'c',
@@ -163,16 +194,34 @@ async function round(
     const rec = parseSeccompAudit(line);
     if (rec === undefined || rec.pid !== pid || rec.auditArch !== 'c000003e') continue;
     const sys = syscallName('x86_64', rec.syscall) ?? `#${rec.syscall}`;
-    (RUNC_COMM.test(rec.comm) ? out.runtime : out.workload).add(sys);
+    const source = recordSource(runtime, rec.comm, WORKLOAD_COMM);
+    if (source === 'other')
+      throw new Error(
+        `a record of the container's pid is neither ${runtime}'s nor ${WORKLOAD_COMM}'s: ${line}`,
+      );
+    (source === 'runtime' ? out.runtime : out.workload).add(sys);
   }
   return out;
 }
 
 async function main(): Promise<void> {
   if (process.arch !== 'x64') throw new Error('only x86_64 is recorded here');
-  const versionText = execFileSync('runc', ['--version'], { encoding: 'utf8' });
-  const baseName = runcBaseName(versionText);
-  if (baseName === undefined) throw new Error(`cannot read a runc version from: ${versionText}`);
+  const versionText = execFileSync(runtime, ['--version'], { encoding: 'utf8' });
+  const baseName = runtimeBaseName(runtime, versionText);
+  const version = reportedVersion(runtime, versionText);
+  if (baseName === undefined || version === undefined)
+    throw new Error(`cannot read a ${runtime} version from: ${versionText}`);
+  if (runtimeClassName !== undefined)
+    await kc
+      .makeApiClient(NodeV1Api)
+      .readRuntimeClass({ name: runtimeClassName })
+      .catch((e: { code?: number }) => {
+        throw new Error(
+          e.code === 404
+            ? `no RuntimeClass ${runtimeClassName}: run scripts/dev up with ${runtime} installed`
+            : `reading RuntimeClass ${runtimeClassName}: ${String(e)}`,
+        );
+      });
   await core.createNamespace({ body: { metadata: { name: namespace } } }).catch((e: { code?: number }) => {
     if (e.code !== 409) throw e;
   });
@@ -193,7 +242,7 @@ async function main(): Promise<void> {
         const isClean = got.runtime.size === 0 && got.workload.size > 0 && !got.stolen;
         clean = isClean ? clean + 1 : 0;
         console.error(
-          `${variant.name} round ${r}: runc +[${fresh.join(' ')}] pause [${[...got.workload].sort().join(' ')}]` +
+          `${variant.name} round ${r}: ${runtime} +[${fresh.join(' ')}] pause [${[...got.workload].sort().join(' ')}]` +
             `${got.suppressed ? ' (rate-limited)' : ''}${isClean ? ' clean' : ''}`,
         );
       }
@@ -205,34 +254,17 @@ async function main(): Promise<void> {
   const names = [...allowed].sort();
   const unnamed = names.filter((s) => s.startsWith('#'));
   if (unnamed.length > 0) throw new Error(`syscall numbers without a name: ${unnamed.join(', ')}`);
-  const version = versionText.split('\n')[0]?.replace(/^runc version /, '') ?? '';
+  const recorded: RecordedBase = {
+    runtime,
+    version,
+    kernel: release(),
+    recordedOn: new Date().toISOString().slice(0, 10),
+    variants: VARIANTS.map((v) => v.name),
+    workloadSeen: [...workload].sort(),
+    syscalls: names,
+  };
   const file = join(repo, 'src/profiles/builtin-bases.generated.ts');
-  writeFileSync(
-    file,
-    `// Generated by scripts/record-runtime-base on ${new Date().toISOString().slice(0, 10)}: do not edit.
-// runc ${version} (Debian) under containerd, kernel ${release()}, x86_64; variants: ${VARIANTS.map((v) => v.name).join(', ')}.
-// What runc init calls after installing the seccomp filter, up to and including execve (kernel audit records
-// of an SCMP_ACT_LOG profile, runc's records only). Seen from the pause workload (rate-limited, so possibly
-// partial; not part of the base): ${[...workload].sort().join(', ')}.
-
-export interface RecordedBase {
-  readonly runtime: 'runc' | 'crun';
-  /** The runtime's version as it reports it */
-  readonly version: string;
-  readonly kernel: string;
-  readonly syscalls: readonly string[];
-}
-
-export const RECORDED_BASES: Readonly<Record<string, RecordedBase>> = {
-  ${JSON.stringify(baseName)}: {
-    runtime: 'runc',
-    version: ${JSON.stringify(version)},
-    kernel: ${JSON.stringify(release())},
-    syscalls: ${JSON.stringify(names)},
-  },
-};
-`,
-  );
+  writeFileSync(file, renderRecordedBases({ ...RECORDED_BASES, [baseName]: recorded }));
   execFileSync(join(repo, 'node_modules/.bin/biome'), ['format', '--write', file], { stdio: 'ignore' });
   console.log(`${baseName}: ${names.length} syscalls: ${names.join(' ')}`);
   console.log(`seen from pause (possibly partial): ${[...workload].sort().join(' ')}`);

@@ -59,7 +59,10 @@ async function launchedLoop(recorder?: Recorder): Promise<number> {
   launched.release();
   await launched.exited;
   const seen = recorder.untrack(launched.mntns);
-  if (!seen.native.has(39) && process.arch === 'x64') throw new Error('the recorded loop was not recorded');
+  if (!seen.native.has(39) && process.arch === 'x64')
+    throw new Error(
+      `the recorded loop was not recorded: ${JSON.stringify({ mntns: launched.mntns, nsId: seen.nsId, native: [...seen.native], out })}`,
+    );
   return Number(out);
 }
 

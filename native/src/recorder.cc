@@ -3,8 +3,14 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <dirent.h>
 #include <errno.h>
+#include <linux/membarrier.h>
 #include <linux/types.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <string>
@@ -22,6 +28,36 @@ namespace {
 // the kernel-internal ENOTSUPP leaks out of the bpf syscall; userspace headers lack it
 constexpr int kEnotsupp = 524;
 constexpr size_t kBitmapBytes = RECORDER_SYSCALL_WORDS * sizeof(__u64);
+// the mapping indexes records by this size: an array map lays values out every round_up(value_size, 8)
+static_assert(sizeof(recorder_drained) % 8 == 0, "recorder_drained must be a multiple of 8 bytes");
+// Drains in a row that find a slot empty before it is retired. A namespace that is running sets bits
+// again after every drain (each drain clears them), so two empty ones mean idle or gone; an idle one
+// that wakes up simply claims a slot again.
+constexpr uint8_t kIdleDrains = 2;
+
+// A slot's record as the entry shape the hash map has (its bitmap covers the first native words).
+recorder_entry SlotEntry(const recorder_drained& record) {
+  recorder_entry entry;
+  memset(&entry, 0, sizeof(entry));
+  entry.ns_id = record.ns_id;
+  entry.flags = record.flags;
+  memcpy(entry.bits, record.bits, sizeof(record.bits));
+  return entry;
+}
+
+bool Empty(const recorder_drained& record) {
+  if (record.flags != 0) return false;
+  for (__u64 word : record.bits) {
+    if (word != 0) return false;
+  }
+  return true;
+}
+
+// Returns once every program run that had started has finished: they run under rcu_read_lock, and
+// MEMBARRIER_CMD_GLOBAL is a synchronize_rcu() (on one online CPU the kernel skips it, since no run can
+// be in progress while this thread is in the syscall on a non-preemptible kernel). nohz_full kernels
+// refuse it: there, slots are never retired (see Recorder::Retires).
+bool GracePeriod() { return syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) == 0; }
 
 Napi::Object EntryToJs(Napi::Env env, __u32 mntns, const recorder_entry& entry) {
   Napi::Object out = Napi::Object::New(env);
@@ -39,6 +75,67 @@ __u32 MntnsArg(const Napi::CallbackInfo& info, size_t index) {
     throw Napi::TypeError::New(info.Env(), "mntns must be a number");
   }
   return info[index].As<Napi::Number>().Uint32Value();
+}
+
+// The link's pin sits beside the maps' (named after the maps) in the recorder's own directory.
+constexpr char kLinkPin[] = "link";
+
+std::string PinPath(const std::string& dir, const char* name) { return dir + "/" + name; }
+
+// libbpf's own reuse rule (map_is_reuse_compat), checked first so a mismatch replaces the pin
+// instead of failing the load.
+bool PinnedMapMatches(int fd, const bpf_map* map) {
+  struct bpf_map_info info;
+  __u32 len = sizeof(info);
+  memset(&info, 0, sizeof(info));
+  if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0) return false;
+  return info.type == bpf_map__type(map) && info.key_size == bpf_map__key_size(map) &&
+         info.value_size == bpf_map__value_size(map) && info.max_entries == bpf_map__max_entries(map) &&
+         info.map_flags == bpf_map__map_flags(map) && info.map_extra == bpf_map__map_extra(map);
+}
+
+struct PinPlan {
+  std::vector<std::string> reused;
+  std::vector<std::string> replaced;
+  bool all_reused = true;
+};
+
+// Points every map of the object at its pin before load, so libbpf reuses a pinned map (and what it
+// recorded while no process held it) or pins a new one. Returns 0 or a negative errno.
+int PreparePins(bpf_object* obj, const std::string& dir, PinPlan* plan) {
+  bpf_map* map;
+  bpf_object__for_each_map(map, obj) {
+    // .rodata/.bss belong to one loaded program: never shared across loads
+    if (bpf_map__is_internal(map)) continue;
+    std::string path = PinPath(dir, bpf_map__name(map));
+    int err = bpf_map__set_pin_path(map, path.c_str());
+    if (err != 0) return err;
+    int fd = bpf_obj_get(path.c_str());
+    if (fd < 0) {
+      plan->all_reused = false;
+      if (errno == ENOENT) continue;
+      // something that is not a BPF object of ours sits where the pin goes
+      if (unlink(path.c_str()) != 0 && errno != ENOENT) return -errno;
+      plan->replaced.push_back(bpf_map__name(map));
+      continue;
+    }
+    bool matches = PinnedMapMatches(fd, map);
+    close(fd);
+    if (matches) {
+      plan->reused.push_back(bpf_map__name(map));
+      continue;
+    }
+    if (unlink(path.c_str()) != 0 && errno != ENOENT) return -errno;
+    plan->replaced.push_back(bpf_map__name(map));
+    plan->all_reused = false;
+  }
+  return 0;
+}
+
+Napi::Array Strings(Napi::Env env, const std::vector<std::string>& values) {
+  Napi::Array out = Napi::Array::New(env, values.size());
+  for (size_t i = 0; i < values.size(); i++) out.Set(static_cast<uint32_t>(i), Napi::String::New(env, values[i]));
+  return out;
 }
 
 }  // namespace
@@ -64,6 +161,7 @@ Recorder::Recorder(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Recorder>(
 Recorder::~Recorder() { CloseHandles(); }
 
 void Recorder::CloseHandles() {
+  UnmapSlots();
   if (link_ != nullptr) {
     bpf_link__destroy(link_);
     link_ = nullptr;
@@ -79,7 +177,8 @@ void Recorder::RequireOpen(Napi::Env env) const {
   if (skel_ == nullptr) throw SystemError(env, EBADF, "recorder not open");
 }
 
-// open({ listedOnly, hostMntns, maxMntns, program: 'btf' | 'raw' | 'floor', btfPath? })
+// open({ listedOnly, hostMntns, maxMntns, program: 'btf' | 'raw' | 'floor', btfPath?, pinDir? })
+// -> { adopted, reusedMaps, replacedMaps, droppedLink }
 Napi::Value Recorder::Open(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (skel_ != nullptr) throw SystemError(env, EALREADY, "recorder already open");
@@ -91,6 +190,8 @@ Napi::Value Recorder::Open(const Napi::CallbackInfo& info) {
   std::string program = opts.Get("program").ToString();
   std::string btf_path;
   if (opts.Get("btfPath").IsString()) btf_path = opts.Get("btfPath").As<Napi::String>();
+  std::string pin_dir;
+  if (opts.Get("pinDir").IsString()) pin_dir = opts.Get("pinDir").As<Napi::String>();
 
   ClearLibbpfLog();
   LIBBPF_OPTS(bpf_object_open_opts, open_opts);
@@ -124,6 +225,14 @@ Napi::Value Recorder::Open(const Napi::CallbackInfo& info) {
     recorder_bpf__destroy(skel);
     throw SystemError(env, err, "bpf_object__open");
   }
+  PinPlan plan;
+  if (!pin_dir.empty()) {
+    err = PreparePins(skel->obj, pin_dir, &plan);
+    if (err != 0) {
+      recorder_bpf__destroy(skel);
+      throw SystemError(env, err, "bpf_map__set_pin_path");
+    }
+  }
   err = recorder_bpf__load(skel);
   if (err != 0) {
     recorder_bpf__destroy(skel);
@@ -132,7 +241,63 @@ Napi::Value Recorder::Open(const Napi::CallbackInfo& info) {
   skel_ = skel;
   prog_ = chosen;
   listed_only_ = listed_only;
-  return env.Undefined();
+  pin_dir_ = pin_dir;
+  bool adopted = false;
+  bool dropped_link = false;
+  if (!pin_dir_.empty()) {
+    std::string link_path = PinPath(pin_dir_, kLinkPin);
+    // The pinned link's program writes into the maps pinned beside it: adopt it only when every one
+    // of those was reused, else it records into maps nobody reads any more.
+    if (plan.all_reused) {
+      bpf_link* link = bpf_link__open(link_path.c_str());
+      if (link != nullptr) {
+        link_ = link;
+        adopted = true;
+      }
+    }
+    if (!adopted && unlink(link_path.c_str()) == 0) dropped_link = true;
+    // pins exist only while a program records into them (see PinAll)
+    if (!adopted) RemovePins();
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("adopted", Napi::Boolean::New(env, adopted));
+  out.Set("reusedMaps", Strings(env, plan.reused));
+  out.Set("replacedMaps", Strings(env, plan.replaced));
+  out.Set("droppedLink", Napi::Boolean::New(env, dropped_link));
+  return out;
+}
+
+int Recorder::PinAll() {
+  bpf_map* map;
+  bpf_object__for_each_map(map, skel_->obj) {
+    if (bpf_map__is_internal(map) || bpf_map__is_pinned(map)) continue;
+    // a stale pin of the same name (another process, an older version) would make pinning fail
+    if (bpf_map__pin_path(map) != nullptr) unlink(bpf_map__pin_path(map));
+    int err = bpf_map__pin(map, nullptr);
+    if (err != 0) return err;
+  }
+  std::string link_path = PinPath(pin_dir_, kLinkPin);
+  unlink(link_path.c_str());
+  return bpf_link__pin(link_, link_path.c_str());
+}
+
+// Unpins every map and removes whatever else is left in the recorder's directory: pins of maps an
+// older version had, and a link no process holds.
+void Recorder::RemovePins() {
+  if (skel_ != nullptr) {
+    bpf_map* map;
+    bpf_object__for_each_map(map, skel_->obj) {
+      if (!bpf_map__is_internal(map) && bpf_map__is_pinned(map)) bpf_map__unpin(map, nullptr);
+    }
+  }
+  DIR* dir = opendir(pin_dir_.c_str());
+  if (dir == nullptr) return;
+  while (struct dirent* entry = readdir(dir)) {
+    std::string path = PinPath(pin_dir_, entry->d_name);
+    struct stat st;
+    if (lstat(path.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) unlink(path.c_str());
+  }
+  closedir(dir);
 }
 
 Napi::Value Recorder::Attach(const Napi::CallbackInfo& info) {
@@ -143,47 +308,66 @@ Napi::Value Recorder::Attach(const Napi::CallbackInfo& info) {
   bpf_link* link = bpf_program__attach(prog_);
   if (link == nullptr) throw SystemError(env, errno, "bpf_program__attach");
   link_ = link;
+  if (!pin_dir_.empty()) {
+    int err = PinAll();
+    if (err != 0) {
+      RemovePins();
+      bpf_link__destroy(link_);
+      link_ = nullptr;
+      throw SystemError(env, err, "bpf_obj_pin");
+    }
+  }
   return env.Undefined();
 }
 
+// Nothing left to record: the pins go too, so the program is gone once this process lets go of it.
 Napi::Value Recorder::Detach(const Napi::CallbackInfo& info) {
   if (link_ != nullptr) {
+    if (!pin_dir_.empty()) bpf_link__unpin(link_);
     bpf_link__destroy(link_);
     link_ = nullptr;
   }
+  if (!pin_dir_.empty()) RemovePins();
   return info.Env().Undefined();
 }
 
-// drain(mntns?): lookup-and-delete, so a syscall recorded during the drain lands either in
-// this result or in the next entry the program creates, never in between.
+// drain(mntns?): the namespace's slot is read and cleared word by word, its hash entry (or every
+// entry) taken with lookup-and-delete, so a syscall recorded during the drain lands either in this
+// result or in what the next drain finds, never in between. A namespace can show up twice (slot and
+// hash entry): callers union.
 Napi::Value Recorder::Drain(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   RequireOpen(env);
+  Napi::Array out = Napi::Array::New(env);
+  uint32_t n = 0;
   if (info.Length() == 0 || info[0].IsUndefined()) {
-    return batch_supported_ ? DrainAll(env) : DrainAllOneByOne(env);
+    // the hash map first: the order the runtime-start mark relies on (record_slot in bpf/recorder.bpf.c)
+    if (batch_supported_) {
+      DrainAll(env, out, &n);
+    } else {
+      DrainAllOneByOne(env, out, &n);
+    }
+    DrainSlots(env, out, &n, true, 0);
+    return out;
   }
   __u32 key = MntnsArg(info, 0);
   recorder_entry entry;
   int fd = bpf_map__fd(skel_->maps.mntns_syscalls);
-  Napi::Array out = Napi::Array::New(env);
   int err = bpf_map_lookup_and_delete_elem(fd, &key, &entry);
   if (err != 0 && (errno == EINVAL || errno == kEnotsupp || errno == EOPNOTSUPP)) {
     // hash maps gained lookup-and-delete in 5.14; before, a racy read-then-delete is all there is
     err = bpf_map_lookup_elem(fd, &key, &entry);
     if (err == 0) bpf_map_delete_elem(fd, &key);
   }
-  if (err != 0) {
-    if (errno == ENOENT) return out;
-    throw SystemError(env, errno, "bpf_map_lookup_and_delete_elem");
-  }
-  out.Set(0u, EntryToJs(env, key, entry));
+  if (err != 0 && errno != ENOENT) throw SystemError(env, errno, "bpf_map_lookup_and_delete_elem");
+  if (err == 0) out.Set(n++, EntryToJs(env, key, entry));
+  DrainSlots(env, out, &n, false, key);
   return out;
 }
 
-Napi::Array Recorder::DrainAll(Napi::Env env) {
+void Recorder::DrainAll(Napi::Env env, Napi::Array out, uint32_t* n) {
   int fd = bpf_map__fd(skel_->maps.mntns_syscalls);
-  Napi::Array out = Napi::Array::New(env);
-  uint32_t n = 0;
+  uint32_t first_n = *n;
   // A hash batch returns whole buckets: ENOSPC means a bucket did not fit, so grow.
   size_t capacity = 256;
   std::vector<__u32> keys;
@@ -199,26 +383,27 @@ Napi::Array Recorder::DrainAll(Napi::Env env) {
     int err = bpf_map_lookup_and_delete_batch(fd, first ? nullptr : &in_batch, &out_batch, keys.data(),
                                               values.data(), &count, &batch_opts);
     int saved = errno;
-    for (__u32 i = 0; i < count; i++) out.Set(n++, EntryToJs(env, keys[i], values[i]));
+    for (__u32 i = 0; i < count; i++) out.Set((*n)++, EntryToJs(env, keys[i], values[i]));
     if (err == 0) {
       in_batch = out_batch;
       first = false;
       continue;
     }
-    if (saved == ENOENT) return out;
+    if (saved == ENOENT) return;
     if (saved == ENOSPC && count == 0 && capacity < (1u << 20)) {
       capacity *= 2;
       continue;
     }
-    if (saved == EINVAL && first && n == 0) {
+    if (saved == EINVAL && first && *n == first_n) {
       batch_supported_ = false;
-      return DrainAllOneByOne(env);
+      DrainAllOneByOne(env, out, n);
+      return;
     }
     throw SystemError(env, saved, "bpf_map_lookup_and_delete_batch");
   }
 }
 
-Napi::Array Recorder::DrainAllOneByOne(Napi::Env env) {
+void Recorder::DrainAllOneByOne(Napi::Env env, Napi::Array out, uint32_t* n) {
   int fd = bpf_map__fd(skel_->maps.mntns_syscalls);
   std::vector<__u32> keys;
   __u32 key = 0;
@@ -229,8 +414,6 @@ Napi::Array Recorder::DrainAllOneByOne(Napi::Env env) {
     key = next;
     prev = &key;
   }
-  Napi::Array out = Napi::Array::New(env);
-  uint32_t n = 0;
   for (__u32 k : keys) {
     recorder_entry entry;
     int err = bpf_map_lookup_and_delete_elem(fd, &k, &entry);
@@ -238,9 +421,126 @@ Napi::Array Recorder::DrainAllOneByOne(Napi::Env env) {
       err = bpf_map_lookup_elem(fd, &k, &entry);
       if (err == 0) bpf_map_delete_elem(fd, &k);
     }
-    if (err == 0) out.Set(n++, EntryToJs(env, k, entry));
+    if (err == 0) out.Set((*n)++, EntryToJs(env, k, entry));
+  }
+}
+
+// Runs spo_rec_drain (see bpf/recorder.bpf.c) and returns its result.
+uint32_t Recorder::RunDrain(Napi::Env env, uint64_t op, uint64_t arg, uint64_t arg2) {
+  __u64 args[3] = {op, arg, arg2};
+  LIBBPF_OPTS(bpf_test_run_opts, run, .ctx_in = args, .ctx_size_in = sizeof(args));
+  if (bpf_prog_test_run_opts(bpf_program__fd(skel_->progs.spo_rec_drain), &run) != 0) {
+    throw SystemError(env, errno, "bpf_prog_test_run");
+  }
+  return run.retval;
+}
+
+// Maps recorder_drained, spo_rec_drain's output, on first use.
+const recorder_drained* Recorder::Drained(Napi::Env env) {
+  if (drained_ != nullptr) return drained_;
+  bpf_map* map = skel_->maps.recorder_drained;
+  if (bpf_map__value_size(map) != sizeof(recorder_drained) || bpf_map__max_entries(map) != RECORDER_SLOTS) {
+    throw SystemError(env, EINVAL, "recorder_drained does not match bpf/recorder.h");
+  }
+  size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  size_t bytes = (sizeof(recorder_drained) * RECORDER_SLOTS + page - 1) / page * page;
+  void* mem = mmap(nullptr, bytes, PROT_READ, MAP_SHARED, bpf_map__fd(map), 0);
+  if (mem == MAP_FAILED) throw SystemError(env, errno, "mmap recorder_drained");
+  drained_ = static_cast<const recorder_drained*>(mem);
+  drained_bytes_ = bytes;
+  slot_idle_.assign(RECORDER_SLOTS, 0);
+  // an earlier process (pinned maps) may have closed slots and not freed them
+  closed_pending_ = true;
+  return drained_;
+}
+
+void Recorder::UnmapSlots() {
+  if (drained_ != nullptr) munmap(const_cast<recorder_drained*>(drained_), drained_bytes_);
+  drained_ = nullptr;
+  drained_bytes_ = 0;
+}
+
+// Whether slots may be taken from their namespace: only with a grace period to wait for (membarrier).
+// Without, a claimed slot stays its namespace's until the map goes; the others use the hash map.
+bool Recorder::Retires() {
+  if (retires_ < 0) {
+    long cmds = syscall(__NR_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+    retires_ = cmds >= 0 && (cmds & MEMBARRIER_CMD_GLOBAL) != 0 ? 1 : 0;
+  }
+  return retires_ == 1;
+}
+
+// Every slot's owner and inode number, read in one batch (a copy, not atomic): which slots are worth
+// a run of spo_rec_drain. Its bits are not used: they are taken by the program.
+std::vector<std::pair<__u32, recorder_slot>> Recorder::SlotSnapshot(Napi::Env env) {
+  int fd = bpf_map__fd(skel_->maps.recorder_slots);
+  std::vector<__u32> keys(RECORDER_SLOTS);
+  std::vector<recorder_slot> values(RECORDER_SLOTS);
+  __u32 count = RECORDER_SLOTS;
+  __u32 out_batch = 0;
+  LIBBPF_OPTS(bpf_map_batch_opts, batch_opts);
+  int err = bpf_map_lookup_batch(fd, nullptr, &out_batch, keys.data(), values.data(), &count, &batch_opts);
+  if (err != 0 && errno != ENOENT) throw SystemError(env, errno, "bpf_map_lookup_batch");
+  std::vector<std::pair<__u32, recorder_slot>> out;
+  for (__u32 i = 0; i < count && i < RECORDER_SLOTS; i++) {
+    if (values[i].owner != 0 && keys[i] < RECORDER_SLOTS) out.emplace_back(keys[i], values[i]);
   }
   return out;
+}
+
+// Takes what every claimed slot (all) or the one of `only` holds; with all, closes the slots idle for
+// kIdleDrains drains in a row. Then frees the closed ones.
+void Recorder::DrainSlots(Napi::Env env, Napi::Array out, uint32_t* n, bool all, uint32_t only) {
+  const recorder_drained* records = Drained(env);
+  for (const auto& [slot, seen] : SlotSnapshot(env)) {
+    if ((seen.owner & RECORDER_SLOT_CLOSED) != 0) {
+      closed_pending_ = true;
+      continue;
+    }
+    if (seen.inum == 0 || (!all && seen.inum != only)) continue;
+    if (RunDrain(env, RECORDER_DRAIN_TAKE, slot, 0) != 1) continue;
+    const recorder_drained& record = records[slot];
+    if (!Empty(record)) {
+      slot_idle_[slot] = 0;
+      out.Set((*n)++, EntryToJs(env, record.inum, SlotEntry(record)));
+    } else if (all && Retires() && ++slot_idle_[slot] >= kIdleDrains) {
+      if (RunDrain(env, RECORDER_DRAIN_CLOSE, slot, record.ns_id) == 1) closed_pending_ = true;
+    }
+  }
+  FreeClosed(env, &out, n, all, only);
+}
+
+// Closes the slots of a namespace (Exclude, Forget): the program stops matching them at once; what
+// they hold is taken when they are freed.
+void Recorder::CloseSlotsOf(Napi::Env env, uint32_t mntns) {
+  Drained(env);
+  if (!Retires()) return;
+  for (const auto& [slot, seen] : SlotSnapshot(env)) {
+    if ((seen.owner & RECORDER_SLOT_CLOSED) != 0 || seen.inum != mntns) continue;
+    if (RunDrain(env, RECORDER_DRAIN_CLOSE, slot, seen.owner) == 1) closed_pending_ = true;
+  }
+}
+
+// After a grace period no program run still writes into a closed slot: take its last bits (into `out`,
+// or nowhere when null) and free it. `only`: just that namespace's, and the others stay pending.
+void Recorder::FreeClosed(Napi::Env env, Napi::Array* out, uint32_t* n, bool all, uint32_t only) {
+  if (!closed_pending_ || !Retires()) return;
+  if (!GracePeriod()) throw SystemError(env, errno, "membarrier");
+  bool left = false;
+  for (const auto& [slot, seen] : SlotSnapshot(env)) {
+    if ((seen.owner & RECORDER_SLOT_CLOSED) == 0) continue;
+    if (!all && seen.inum != only) {
+      left = true;
+      continue;
+    }
+    if (RunDrain(env, RECORDER_DRAIN_FREE, slot, 0) != 1) continue;
+    const recorder_drained& record = drained_[slot];
+    slot_idle_[slot] = 0;
+    if (out != nullptr && record.inum != 0 && !Empty(record)) {
+      out->Set((*n)++, EntryToJs(env, record.inum, SlotEntry(record)));
+    }
+  }
+  closed_pending_ = left;
 }
 
 void Recorder::SetFilter(const Napi::CallbackInfo& info, bool listed) {
@@ -262,9 +562,19 @@ Napi::Value Recorder::Include(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// The program reads the filter only when a namespace gets its slot or entry, so what it already has is
+// removed after the filter changes. Race: a syscall that passed the filter just before the update can
+// still create an entry or claim a slot just after this; the recorder excludes before attaching.
 Napi::Value Recorder::Exclude(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
   SetFilter(info, false);
-  return info.Env().Undefined();
+  __u32 key = MntnsArg(info, 0);
+  CloseSlotsOf(env, key);
+  FreeClosed(env, nullptr, nullptr, false, key);
+  if (bpf_map_delete_elem(bpf_map__fd(skel_->maps.mntns_syscalls), &key) != 0 && errno != ENOENT) {
+    throw SystemError(env, errno, "bpf_map_delete_elem");
+  }
+  return env.Undefined();
 }
 
 Napi::Value Recorder::Forget(const Napi::CallbackInfo& info) {
@@ -274,6 +584,9 @@ Napi::Value Recorder::Forget(const Napi::CallbackInfo& info) {
   if (bpf_map_delete_elem(bpf_map__fd(skel_->maps.filter_mntns), &key) != 0 && errno != ENOENT) {
     throw SystemError(env, errno, "bpf_map_delete_elem");
   }
+  // No new slot or entry for it from here on; the caller's next drain takes what it left (its hash
+  // entry, and its slot once closed and past a grace period). The race of Exclude applies.
+  CloseSlotsOf(env, key);
   return env.Undefined();
 }
 

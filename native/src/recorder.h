@@ -4,7 +4,14 @@
 
 #include <napi.h>
 
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
 struct recorder_bpf;
+struct recorder_drained;
+struct recorder_slot;
 struct bpf_link;
 struct bpf_program;
 
@@ -32,9 +39,22 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
 
   void RequireOpen(Napi::Env env) const;
   void SetFilter(const Napi::CallbackInfo& info, bool listed);
-  Napi::Array DrainAll(Napi::Env env);
-  Napi::Array DrainAllOneByOne(Napi::Env env);
+  void DrainAll(Napi::Env env, Napi::Array out, uint32_t* n);
+  void DrainAllOneByOne(Napi::Env env, Napi::Array out, uint32_t* n);
+  // recorder_slots, drained through spo_rec_drain into recorder_drained (see bpf/recorder.bpf.c)
+  uint32_t RunDrain(Napi::Env env, uint64_t op, uint64_t arg, uint64_t arg2);
+  const recorder_drained* Drained(Napi::Env env);
+  void UnmapSlots();
+  bool Retires();
+  std::vector<std::pair<uint32_t, recorder_slot>> SlotSnapshot(Napi::Env env);
+  void DrainSlots(Napi::Env env, Napi::Array out, uint32_t* n, bool all, uint32_t only);
+  void CloseSlotsOf(Napi::Env env, uint32_t mntns);
+  void FreeClosed(Napi::Env env, Napi::Array* out, uint32_t* n, bool all, uint32_t only);
   void CloseHandles();
+  // Pinning (open's pinDir): maps and the link live in bpffs while attached, so the program keeps
+  // recording while no process holds it, and the next open picks both up again.
+  int PinAll();
+  void RemovePins();
 
   recorder_bpf* skel_ = nullptr;
   bpf_program* prog_ = nullptr;
@@ -42,6 +62,16 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
   bool listed_only_ = false;
   // Cleared after the first EINVAL: kernels before 5.6 have no batch ops.
   bool batch_supported_ = true;
+  const recorder_drained* drained_ = nullptr;
+  size_t drained_bytes_ = 0;
+  // drains in a row that found a slot empty: its namespace is idle or gone, so the slot is retired
+  std::vector<uint8_t> slot_idle_;
+  // some slot may be closed and waiting to be freed
+  bool closed_pending_ = true;
+  // -1 unknown, else whether membarrier gives grace periods (Retires)
+  int retires_ = -1;
+  // Empty: nothing is pinned (the local CLI), so a dead process leaves nothing attached.
+  std::string pin_dir_;
 };
 
 }  // namespace spo

@@ -99,6 +99,9 @@ export const ENRICHER_SOCKET = `${SOCKET_DIR}/enricher.sock`;
 const HOST_PROC_MOUNT = '/host/proc';
 const HOST_CGROUP_MOUNT = '/host/sys/fs/cgroup';
 const RECORDER_STATE_DIR = '/var/lib/seccompctl/recorder';
+// The host's bpffs, at the same path: the pinned program and maps outlive the container (a restart, an upgrade).
+const HOST_BPFFS = '/sys/fs/bpf';
+const RECORDER_PIN_DIR = `${HOST_BPFFS}/seccompctl-recorder`;
 const ENRICHER_PORT = 8086;
 const DEFAULT_CRI_ENDPOINT = 'unix:///run/containerd/containerd.sock';
 
@@ -108,6 +111,7 @@ const VOLUMES = {
   hostProc: 'host-proc',
   hostCgroup: 'host-cgroup',
   recorderState: 'recorder-state',
+  hostBpffs: 'host-bpffs',
   criSocket: 'cri-socket',
   hostLogs: 'host-logs',
 } as const;
@@ -207,6 +211,7 @@ function recorderContainer(config: SpodConfig, parts: NodeContainerParts): V1Con
       'recorder',
       `--socket=${RECORDER_SOCKET}`,
       `--state-dir=${RECORDER_STATE_DIR}`,
+      `--bpf-pin-dir=${RECORDER_PIN_DIR}`,
       ...roleFlags('recorder', config),
     ],
     env: nodeEnv(parts, [
@@ -221,6 +226,8 @@ function recorderContainer(config: SpodConfig, parts: NodeContainerParts): V1Con
     volumeMounts: [
       { name: VOLUMES.sockets, mountPath: SOCKET_DIR },
       { name: VOLUMES.recorderState, mountPath: RECORDER_STATE_DIR },
+      // HostToContainer: a bpffs the node mounts after the pod started is seen too
+      { name: VOLUMES.hostBpffs, mountPath: HOST_BPFFS, mountPropagation: 'HostToContainer' },
       { name: VOLUMES.hostProc, mountPath: HOST_PROC_MOUNT, readOnly: true },
       { name: VOLUMES.hostCgroup, mountPath: HOST_CGROUP_MOUNT, readOnly: true },
       { name: parts.criSocketVolume, mountPath: parts.criSocketPath, readOnly: true },
@@ -345,6 +352,8 @@ export function renderDaemonSet(
       ? [
           hostPath(VOLUMES.hostCgroup, '/sys/fs/cgroup', 'Directory'),
           hostPath(VOLUMES.recorderState, RECORDER_STATE_DIR, 'DirectoryOrCreate'),
+          // Directory, not DirectoryOrCreate: a plain directory there would hold no pins (the recorder says so)
+          hostPath(VOLUMES.hostBpffs, HOST_BPFFS, 'Directory'),
         ]
       : []),
     ...(enricher ? [hostPath(VOLUMES.hostLogs, '/var/log', 'Directory')] : []),

@@ -18,6 +18,8 @@ export interface RecorderLike {
   drain(): void;
   peek(mntns: number): MntnsSyscalls | undefined;
   arm(): () => void;
+  /** What an untracked namespace did, handed over (a container that exited while the recorder was down). */
+  takeUntracked(mntns: number): MntnsSyscalls | undefined;
 }
 
 export interface TrackerDeps {
@@ -98,7 +100,11 @@ export class ContainerTracker {
     };
   }
 
-  /** Re-arms and re-tracks what an earlier process recorded; containers that exited meanwhile keep their data. */
+  /**
+   * Re-arms and re-tracks what an earlier process recorded; containers that exited meanwhile keep their data.
+   * With pinned maps, what they did while no recorder ran is in the map: a live container's is picked up by
+   * track(), an exited one's is claimed here (same namespace instance, told by nsId).
+   */
   async restore(snapshot: TrackerSnapshot): Promise<void> {
     for (const owner of snapshot.arms) this.arm(owner);
     for (const c of snapshot.collected) this.#collected.set(c.key, { ...c, arch: this.#deps.arch });
@@ -123,6 +129,13 @@ export class ContainerTracker {
           entry.live = true;
         }
       } catch {}
+      if (!entry.live) {
+        const late = this.#deps.recorder.takeUntracked(c.mntns);
+        if (late !== undefined && (late.nsId === 0 || c.nsId === 0 || late.nsId === c.nsId)) {
+          union(entry.saved, late);
+          if (entry.saved.nsId === 0) entry.saved.nsId = late.nsId;
+        }
+      }
       this.#entries.set(c.id, entry);
       this.#deps.log.info({ containerId: c.id, mntns: c.mntns, live: entry.live }, 'restored recording');
     }

@@ -15,6 +15,22 @@ export interface NativeOpenOptions {
   readonly program: BpfProgram;
   /** SPO_BTF_FILE: BTF for CO-RE relocation on kernels without /sys/kernel/btf/vmlinux. */
   readonly btfPath?: string;
+  /**
+   * A directory on a bpffs: while attached, the maps and the link are pinned there, so the program keeps
+   * recording while no process holds it and the next open adopts it. Unset: nothing outlives the process.
+   */
+  readonly pinDir?: string;
+}
+
+/** What open found in the pin directory (all empty/false without one). */
+export interface NativeOpenResult {
+  /** A pinned link was taken over: the program recorded while no process held it, and still does. */
+  readonly adopted: boolean;
+  readonly reusedMaps: readonly string[];
+  /** Pinned maps whose definition no longer matched this build: replaced, and what they held lost. */
+  readonly replacedMaps: readonly string[];
+  /** A pinned link that fed replaced maps: unpinned, so that program stops. */
+  readonly droppedLink: boolean;
 }
 
 /** One drained map entry: bitmaps are little-endian u64 words, bit n = syscall number n. */
@@ -35,8 +51,10 @@ export interface NativeInfo {
 
 /** The addon's Recorder class (native/src/recorder.cc). Errors carry code, errno, syscall. */
 export interface NativeRecorder {
-  open(opts: NativeOpenOptions): void;
+  open(opts: NativeOpenOptions): NativeOpenResult;
+  /** With a pin directory, also pins the maps and the link. */
   attach(): void;
+  /** With a pin directory, also unpins the link and the maps and removes stale pins. */
   detach(): void;
   /** Lookup-and-delete: every entry, or just `mntns`'s. */
   drain(mntns?: number): NativeEntry[];

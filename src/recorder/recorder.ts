@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { AppError } from '../errors.js';
-import { emptySyscalls, foldEntry, type MntnsSyscalls } from './aggregate.js';
+import { emptySyscalls, foldDrain, groupByMntns, type MntnsSyscalls } from './aggregate.js';
 import { chooseProgram, explainNativeError, type HostFacts, type NativeStage } from './diagnose.js';
 import { type BpfProgram, loadNative, type NativeInfo, type NativeRecorder } from './native.js';
 import type { MntnsPin } from './proc.js';
@@ -25,6 +25,11 @@ export interface RecorderOptions {
   readonly program?: BpfProgram;
   /** Bounds the kernel maps and the untracked entries kept in `all` mode. */
   readonly maxMntns?: number;
+  /**
+   * bpffs directory for the maps and the link (the node recorder only, see pin-dir.ts): the program keeps
+   * recording while this process is down, and the next one adopts it. Unset: nothing outlives the process.
+   */
+  readonly pinDir?: string;
 }
 
 export const DEFAULT_MAX_MNTNS = 8192;
@@ -45,6 +50,10 @@ export class Recorder {
   readonly #tracked = new Map<number, Tracked>();
   readonly #untracked = new Map<number, MntnsSyscalls>();
   #armed = 0;
+  /** Holds an adopted link attached until the owner has re-tracked what it recorded (endResume). */
+  #resuming = false;
+  /** The maps came from an earlier process: its exclusions may still be in the filter map. */
+  #inherited = false;
   #opened = false;
   #closed = false;
 
@@ -72,21 +81,78 @@ export class Recorder {
     this.#assertNotClosed();
     if (this.#opened) return;
     const program = this.#opts.program ?? chooseProgram(this.#opts.facts);
-    this.#call('load', () =>
+    const pinDir = this.#opts.pinDir;
+    const found = this.#call('load', () =>
       this.#native.open({
         listedOnly: this.#opts.mode === 'listed',
         hostMntns: this.#opts.hostMntns,
         maxMntns: this.#opts.maxMntns ?? DEFAULT_MAX_MNTNS,
         program,
         ...(this.#opts.facts.btfPath !== undefined ? { btfPath: this.#opts.facts.btfPath } : {}),
+        ...(pinDir !== undefined ? { pinDir } : {}),
       }),
     );
     this.#opened = true;
+    if (found.replacedMaps.length > 0)
+      this.#log.warn(
+        { pinDir, maps: found.replacedMaps },
+        'pinned eBPF maps do not match this version: replaced, and what they recorded while the recorder was down is lost',
+      );
+    if (found.droppedLink)
+      this.#log.warn(
+        { pinDir },
+        'pinned eBPF link fed replaced maps: removed, a new one is attached when needed',
+      );
+    this.#inherited = found.reusedMaps.length > 0;
+    // At once: an exited container's entry is keyed by its namespace's inode number, which the next namespace
+    // made on the host (the self-test's child, first of all) is likely to get, replacing the entry.
+    if (this.#inherited) {
+      this.drain();
+      this.#log.debug(
+        { namespaces: [...this.#untracked].map(([mntns, s]) => ({ mntns, nsId: s.nsId })).slice(0, 100) },
+        'drained the inherited maps',
+      );
+    }
+    if (found.adopted) {
+      this.#resuming = true;
+      this.#armed++;
+      this.#log.info(
+        { pinDir, maps: found.reusedMaps },
+        'adopted the pinned eBPF link: syscalls made while the recorder was down are in its maps',
+      );
+    }
     const self = this.#opts.selfMntns;
     if (this.#opts.mode === 'all' && self !== undefined && self !== this.#opts.hostMntns) {
       this.#call('open', () => this.#native.exclude(self));
     }
     this.#log.debug({ program, mode: this.#opts.mode, hostMntns: this.#opts.hostMntns }, 'recorder loaded');
+  }
+
+  /** True from an open that adopted a pinned link until endResume(). */
+  get resuming(): boolean {
+    return this.#resuming;
+  }
+
+  /**
+   * After a restart: the owner has re-tracked and re-armed whatever the previous process recorded, so the adopted
+   * link no longer needs holding; it stays attached only if something still wants it. Idempotent.
+   */
+  endResume(): void {
+    if (!this.#resuming || this.#closed) return;
+    this.#resuming = false;
+    this.#armed--;
+    this.#detachIfIdle();
+  }
+
+  /**
+   * What an untracked namespace did (`all` mode), handed over and forgotten here: after a restart, a container
+   * that exited while the recorder was down is no longer there to track, but its syscalls are in the pinned map.
+   */
+  takeUntracked(mntns: number): MntnsSyscalls | undefined {
+    this.drain();
+    const early = this.#untracked.get(mntns);
+    this.#untracked.delete(mntns);
+    return early;
   }
 
   /**
@@ -111,6 +177,8 @@ export class Recorder {
     if (this.#opts.mode === 'listed') {
       this.#call('open', () => this.#native.include(mntns));
     } else {
+      // an earlier process's own namespace, excluded in the pinned filter map, may have been freed and reused
+      if (this.#inherited) this.#call('open', () => this.#native.forget(mntns));
       // what it did before anyone asked is part of its profile (container start-up)
       this.drain();
     }
@@ -157,12 +225,12 @@ export class Recorder {
     this.#assertNotClosed();
     if (!this.#opened) return;
     const entries = this.#call('drain', () => this.#native.drain());
-    for (const entry of entries) {
-      const tracked = this.#tracked.get(entry.mntns);
+    for (const [mntns, group] of groupByMntns(entries)) {
+      const tracked = this.#tracked.get(mntns);
       if (tracked !== undefined) {
-        tracked.syscalls = foldEntry(tracked.syscalls, entry);
+        tracked.syscalls = foldDrain(tracked.syscalls, group);
       } else if (this.#opts.mode === 'all') {
-        this.#untracked.set(entry.mntns, foldEntry(this.#untracked.get(entry.mntns), entry));
+        this.#untracked.set(mntns, foldDrain(this.#untracked.get(mntns), group));
         this.#boundUntracked();
       }
     }

@@ -191,6 +191,9 @@ t.test('recorder: self-test steps are logged in order', { skip: recorderSkip() }
     join(dir, 'recorder.sock'),
     '--state-dir',
     join(dir, 'state'),
+    // no bpffs here: the self-test is what is looked at
+    '--bpf-pin-dir',
+    'none',
     '--enable-profiling',
     '--profiling-port',
     '0',

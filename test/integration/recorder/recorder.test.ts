@@ -176,6 +176,92 @@ t.test('a reused mount namespace inode does not inherit the old namespace syscal
   t.fail('no inode reuse observed in 20 attempts');
 });
 
+// Plays runc's init: getpriority (the set-up), then on a line from stdin takes runc's name and calls
+// prctl(PR_GET_PDEATHSIG) (where the program restarts the namespace's bitmap), then uname (the workload).
+const RUNC_INIT = [
+  'import ctypes, os, sys',
+  'libc = ctypes.CDLL(None, use_errno=True)',
+  'os.getpriority(os.PRIO_PROCESS, 0)',
+  "sys.stdout.write('ready\\n'); sys.stdout.flush()",
+  'sys.stdin.readline()',
+  "if sys.argv[1] == 'runc': libc.prctl(15, b'runc:[2:INIT]', 0, 0, 0)",
+  'libc.prctl(2, ctypes.byref(ctypes.c_int()), 0, 0, 0)',
+  'os.uname()',
+].join('\n');
+
+/** Runs `argv` in a fresh namespace, which prints a line, waits for one, then finishes; `between` runs in the pause. */
+async function recordWithPause(recorder: Recorder, argv: string[], between: () => Promise<void> | void) {
+  const launched = await launchInFreshMntns({ helper, argv, stdio: ['pipe', 'pipe', 'inherit'] });
+  recorder.track(launched.mntns, launched.pin);
+  const ready = new Promise<void>((resolve) => launched.child.stdout!.once('data', () => resolve()));
+  launched.release();
+  await ready;
+  await between();
+  launched.child.stdin!.end('go\n');
+  const status = await launched.exited;
+  if (status.code !== 0) throw new Error(`${argv.join(' ')} exited with ${status.code}`);
+  return recorder.untrack(launched.mntns);
+}
+
+for (const comm of ['runc', 'other'] as const) {
+  t.test(`a drain before the runtime start-up reset: ${comm}`, { skip }, async (t) => {
+    const recorder = newRecorder('listed');
+    t.teardown(() => recorder.close());
+    const seen = names(
+      await recordWithPause(recorder, ['python3', '-c', RUNC_INIT, comm], () => {
+        // the set-up is drained (userspace holds it) before the reset happens
+        recorder.drain();
+        t.ok(names(recorder.peek(recorder.tracked[0]!)!).includes('getpriority'), 'set-up drained first');
+      }),
+    );
+    t.ok(seen.includes('uname'), 'the workload after the reset is recorded');
+    t.ok(seen.includes('prctl'));
+    if (comm === 'runc') {
+      t.notOk(seen.includes('getpriority'), 'the set-up drained before the reset is dropped');
+      t.notOk(seen.includes('execve'), 'so is the exec that started it');
+      t.ok(recorder.stats().resets >= 1, 'the program counted the reset');
+    } else {
+      t.ok(seen.includes('getpriority'), 'another command with the same prctl keeps everything');
+    }
+  });
+}
+
+t.test('an idle namespace loses its slot, and is recorded again when it wakes up', { skip }, async (t) => {
+  const recorder = newRecorder('listed');
+  t.teardown(() => recorder.close());
+  const dir = `/tmp/spo-rec-${randomBytes(4).toString('hex')}`;
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const seen = names(
+    await recordWithPause(recorder, ['sh', '-c', `uname; echo ready; read x; mkdir ${dir}`], () => {
+      // two drains that find nothing new retire the slot (a grace period, then freed)
+      for (let i = 0; i < 4; i++) recorder.drain();
+    }),
+  );
+  t.ok(seen.includes('uname'), 'what it did before is kept');
+  t.ok(seen.includes('mkdir') || seen.includes('mkdirat'), 'what it did after waking up is recorded');
+});
+
+t.test('many namespaces at once, slots and hash map, do not mix', { skip }, async (t) => {
+  const recorder = newRecorder('listed');
+  t.teardown(() => recorder.close());
+  const dirs: string[] = [];
+  t.teardown(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+  const runs = Array.from({ length: 24 }, (_, i) => {
+    if (i % 2 === 0) return record(recorder, ['sh', '-c', 'sleep 0.3; uname']);
+    const dir = `/tmp/spo-rec-${randomBytes(4).toString('hex')}`;
+    dirs.push(dir);
+    return record(recorder, ['sh', '-c', `sleep 0.3; mkdir ${dir}`]);
+  });
+  const results = (await Promise.all(runs)).map(names);
+  for (const [i, seen] of results.entries()) {
+    const mkdir = seen.includes('mkdir') || seen.includes('mkdirat');
+    if (i % 2 === 0) t.ok(seen.includes('uname') && !mkdir, `${i}: uname and no mkdir`);
+    else t.ok(mkdir && !seen.includes('uname'), `${i}: mkdir and no uname`);
+  }
+});
+
 t.test('self-test: load, attach, see a child exec in a fresh namespace, detach', { skip }, async (t) => {
   const recorder = newRecorder('all');
   t.teardown(() => recorder.close());

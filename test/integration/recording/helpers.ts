@@ -1,6 +1,7 @@
 // Shared set-up for the recording flows: the real recorder and daemon roles against the local cluster, pods
 // labelled and annotated exactly as the recording webhook would, and waits on the profiles they produce.
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
@@ -27,6 +28,8 @@ export interface Env {
   readonly ns: string;
   readonly socket: string;
   readonly stateDir: string;
+  /** The recorder's pin directory, on a bpffs the test mounted for itself. */
+  readonly pinDir: string;
   recorder: RoleProcess;
   daemon: RoleProcess;
 }
@@ -40,17 +43,40 @@ export function recordingMissing(): string | undefined {
   );
 }
 
-export function startRecorder(socket: string, stateDir: string, extra: readonly string[] = []): RoleProcess {
+/** `pinDir` none: nothing is pinned, so what containers do while the recorder is down is lost. */
+export function startRecorder(
+  socket: string,
+  stateDir: string,
+  pinDir: string,
+  extra: readonly string[] = [],
+): RoleProcess {
   return startRole([
     'recorder',
     '--socket',
     socket,
     '--state-dir',
     stateDir,
+    '--bpf-pin-dir',
+    pinDir,
     '--log-level',
     'debug',
     ...extra,
   ]);
+}
+
+/**
+ * A bpffs of the test's own (not the host's /sys/fs/bpf, which may be missing and is shared): the recorder's pins
+ * go in a directory in it, and unmounting it at the end ends any program a killed recorder left recording.
+ */
+export function testBpffs(t: Test, dir: string): string {
+  const root = join(dir, 'bpffs');
+  mkdirSync(root);
+  execFileSync('mount', ['-t', 'bpf', 'bpf', root]);
+  t.teardown(() => {
+    rmSync(join(root, 'recorder'), { recursive: true, force: true });
+    execFileSync('umount', [root]);
+  });
+  return join(root, 'recorder');
 }
 
 /** The daemon with its recording controller; `socket` is the recorder's (undefined: no bpf recording). */
@@ -91,13 +117,15 @@ export async function setUp(t: Test, options: SetUpOptions = {}): Promise<Env | 
   const dir = mkdtempSync(join(tmpdir(), 'spo-rec-'));
   const socket = join(dir, 'recorder.sock');
   const stateDir = join(dir, 'state');
-  const recorder = startRecorder(socket, stateDir, options.recorderArgs);
+  const pinDir = testBpffs(t, dir);
+  const recorder = startRecorder(socket, stateDir, pinDir, options.recorderArgs);
   const env: Env = {
     cluster,
     custom: cluster.kc.makeApiClient(CustomObjectsApi),
     ns: await createNamespace(cluster, 'rec'),
     socket,
     stateDir,
+    pinDir,
     recorder,
     daemon: undefined as unknown as RoleProcess,
   };

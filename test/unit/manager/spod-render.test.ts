@@ -88,6 +88,7 @@ const cases: Case[] = [
         'recorder',
         `--socket=${RECORDER_SOCKET}`,
         '--state-dir=/var/lib/seccompctl/recorder',
+        '--bpf-pin-dir=/sys/fs/bpf/seccompctl-recorder',
         '--verbosity=0',
       ]);
       t.same(recorder?.securityContext, {
@@ -118,6 +119,12 @@ const cases: Case[] = [
         path: '/var/lib/seccompctl/recorder',
         type: 'DirectoryOrCreate',
       });
+      t.same(volume(ds, 'host-bpffs')?.hostPath, { path: '/sys/fs/bpf', type: 'Directory' });
+      t.same(
+        recorder?.volumeMounts?.find((m) => m.name === 'host-bpffs'),
+        { name: 'host-bpffs', mountPath: '/sys/fs/bpf', mountPropagation: 'HostToContainer' },
+        'the pins live on the host, so a restarted container finds them',
+      );
       t.notOk(volume(ds, 'host-logs'), 'the recorder reads no logs');
       for (const m of recorder?.volumeMounts ?? []) {
         if (['host-proc', 'host-cgroup', 'cri-socket'].includes(m.name)) t.equal(m.readOnly, true, m.name);
@@ -152,6 +159,7 @@ const cases: Case[] = [
         'the daemon collects logs recordings from the enricher; no recorder socket',
       );
       t.notOk(volume(ds, 'recorder-state'));
+      t.notOk(volume(ds, 'host-bpffs'), 'no bpffs without the recorder');
       t.same(volume(ds, 'host-logs')?.hostPath, { path: '/var/log', type: 'Directory' });
     },
   },

@@ -92,3 +92,31 @@ t.test('only while armed, once per container, and not past the cgroup', async (t
   t.equal(await twice.tracker.disarm('pod'), 0);
   t.equal(twice.tracker.health().trackedContainers, 0, 'nobody asked for it: dropped with the last arm');
 });
+
+t.test(
+  'restore: a container that exited while the recorder was down gets what the pinned map held',
+  async (t) => {
+    const { native, tracker } = setup([undefined], {});
+    const B = 'b'.repeat(64);
+    const saved = (id: string, key: string, mntns: number, nsId: number) => ({
+      id,
+      key,
+      mntns,
+      nsId,
+      native: [63], // uname, drained and saved before the kill
+      compat: [],
+      outOfRange: false,
+    });
+    // mkdir, recorded by the pinned program while no recorder ran; 501 is a new namespace on a reused inode
+    native.entries.set(500, { ...entry(500, 83), nsId: 7 });
+    native.entries.set(501, { ...entry(501, 83), nsId: 99 });
+    await tracker.restore({
+      version: 1,
+      arms: ['pod'],
+      containers: [saved(A, 'a', 500, 7), saved(B, 'b', 501, 8)],
+      collected: [],
+    });
+    t.same((await tracker.collect('a')).syscalls, ['mkdir', 'uname']);
+    t.same((await tracker.collect('b')).syscalls, ['uname'], 'another namespace instance is not mixed in');
+  },
+);

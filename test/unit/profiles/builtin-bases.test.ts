@@ -69,3 +69,18 @@ t.test('the shipped table has the recorded runc base and the seed name resolves 
     t.same(names, [...new Set(names)].sort(), `${name} is sorted and de-duplicated`);
   }
 });
+
+t.test('the shipped table has the recorded crun base and the seed crun name resolves to it', async (t) => {
+  const crun = [...BUILTIN_BASES.keys()].filter((n) => n.startsWith('crun-v'));
+  t.same(crun, ['crun-v1.8.1'], 'crun 1.8.1 (Debian) is shipped');
+  const seed = resolveBuiltinBase('crun-v0.20.1');
+  t.equal(seed?.name, 'crun-v1.8.1', 'the seed example names crun 0.20.1');
+  t.match(seed?.warning, /"crun-v0\.20\.1".*"crun-v1\.8\.1"/);
+  const names = BUILTIN_BASES.get('crun-v1.8.1')?.syscalls?.flatMap((r) => r.names) ?? [];
+  t.ok(names.includes('execve'), 'allows execve');
+  t.same(names, [...new Set(names)].sort(), 'sorted and de-duplicated');
+  t.notOk(
+    resolveBuiltinBase('runc-v1.0.0')?.name.startsWith('crun'),
+    'a runc name never picks the crun base',
+  );
+});

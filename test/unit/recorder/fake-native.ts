@@ -2,6 +2,7 @@ import type {
   NativeEntry,
   NativeInfo,
   NativeOpenOptions,
+  NativeOpenResult,
   NativeRecorder,
 } from '../../../src/recorder/native.js';
 
@@ -23,9 +24,14 @@ export class FakeNativeRecorder implements NativeRecorder {
     }
   }
 
-  open(opts: NativeOpenOptions) {
+  /** What the next open reports, as if a pinned link and maps were found (pinning tests). */
+  openResult: NativeOpenResult = { adopted: false, reusedMaps: [], replacedMaps: [], droppedLink: false };
+
+  open(opts: NativeOpenOptions): NativeOpenResult {
     this.#maybeFail('open');
     this.opened = opts;
+    if (this.openResult.adopted) this.isAttached = true;
+    return this.openResult;
   }
   attach() {
     this.#maybeFail('attach');

@@ -1,5 +1,12 @@
 import t from 'tap';
-import { emptySyscalls, FLAG_OUT_OF_RANGE, foldEntry } from '../../../src/recorder/aggregate.js';
+import {
+  emptySyscalls,
+  FLAG_OUT_OF_RANGE,
+  FLAG_RUNTIME_START,
+  foldDrain,
+  foldEntry,
+  groupByMntns,
+} from '../../../src/recorder/aggregate.js';
 import { archOfAudit, isDenial, parseKmsgRecord, parseSeccompAudit } from '../../../src/recorder/audit.js';
 import { bitmapNumbers } from '../../../src/recorder/bitmap.js';
 import { chooseProgram, explainNativeError, type HostFacts } from '../../../src/recorder/diagnose.js';
@@ -82,6 +89,87 @@ t.test('foldEntry: unions one instance, drops older, restarts on newer', async (
   t.same([...s.native], [9], 'newer instance replaces');
   t.equal(s.outOfRange, true);
   t.equal(foldEntry(emptySyscalls(), entry(0, [1])).nsId, 0, 'kernels without ids: plain union');
+});
+
+t.test('foldDrain: a runtime-start mark drops what earlier drains collected', async (t) => {
+  // runc's set-up, drained before its init reached the reset
+  let s = foldDrain(undefined, [entry(5, [59, 157, 272])]);
+  t.same(
+    [...s.native].sort((a, b) => a - b),
+    [59, 157, 272],
+  );
+  s = foldDrain(s, [entry(5, [157, 0], FLAG_RUNTIME_START)]);
+  t.same(
+    [...s.native].sort((a, b) => a - b),
+    [0, 157],
+    'earlier drains dropped, the marked entry kept',
+  );
+  s = foldDrain(s, [entry(5, [1])]);
+  t.same(
+    [...s.native].sort((a, b) => a - b),
+    [0, 1, 157],
+    'later drains union as before',
+  );
+
+  // same drain: the namespace's other place (hash map entry) may hold bits from before the mark; all kept
+  const same = foldDrain(foldDrain(undefined, [entry(7, [2])]), [
+    entry(7, [3]),
+    entry(7, [157], FLAG_RUNTIME_START),
+  ]);
+  t.same(
+    [...same.native].sort((a, b) => a - b),
+    [3, 157],
+    'earlier drain dropped, both entries of this one kept',
+  );
+  t.equal(same.nsId, 7);
+
+  const mixed = foldDrain(foldDrain(undefined, [entry(5, [2])]), [
+    entry(5, [4]),
+    entry(4, [3], FLAG_RUNTIME_START),
+  ]);
+  t.same(
+    [...mixed.native].sort((a, b) => a - b),
+    [2, 4],
+    'a mark from another instance in a mixed drain drops nothing',
+  );
+  const newer = foldDrain(foldDrain(undefined, [entry(5, [2])]), [entry(6, [3], FLAG_RUNTIME_START)]);
+  t.same([...newer.native], [3], 'a newer instance replaces, as without the mark');
+  const noIds = foldDrain(foldDrain(undefined, [entry(0, [2])]), [entry(0, [3], FLAG_RUNTIME_START)]);
+  t.same([...noIds.native], [3], 'kernels without ids: the mark still drops');
+  const outOfRange = foldDrain(foldDrain(undefined, [entry(5, [], FLAG_OUT_OF_RANGE)]), [
+    entry(5, [1], FLAG_RUNTIME_START),
+  ]);
+  t.equal(outOfRange.outOfRange, false, 'the out-of-range flag is set-up too');
+  t.same([...foldDrain(undefined, []).native], []);
+});
+
+t.test('foldDrain: a later drain with another instance id replaces, whatever the ids order', async (t) => {
+  // ids come from per-CPU batches: a newer namespace can have a smaller one
+  let s = foldDrain(undefined, [entry(6712, [1, 2])]);
+  s = foldDrain(s, [entry(2544, [3])]);
+  t.same([...s.native], [3], 'the gone instance replaced');
+  t.equal(s.nsId, 2544);
+  s = foldDrain(s, [entry(2544, [4])]);
+  t.same(
+    [...s.native].sort((a, b) => a - b),
+    [3, 4],
+    'then unions as usual',
+  );
+  const both = foldDrain(foldDrain(undefined, [entry(9, [1])]), [entry(9, [2]), entry(7, [3])]);
+  t.same(
+    [...both.native].sort((a, b) => a - b),
+    [1, 2],
+    'both in one drain: the id comparison decides',
+  );
+});
+
+t.test('groupByMntns keeps both places of a namespace together', async (t) => {
+  const a = { ...entry(5, [1]), mntns: 10 };
+  const b = { ...entry(6, [2]), mntns: 11 };
+  const c = { ...entry(5, [3]), mntns: 10 };
+  const groups = groupByMntns([a, b, c]);
+  t.same([...groups.keys()], [10, 11]);
+  t.equal(groups.get(10)!.length, 2);
 });
 
 t.test('names and warnings', async (t) => {

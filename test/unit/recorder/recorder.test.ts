@@ -122,3 +122,107 @@ t.test('close is idempotent and releases pins; use after close is an error', asy
   t.equal(native.calls.filter((c) => c === 'close').length, 1);
   t.throws(() => recorder.track(5), { code: 'ERR_RECORDER_CLOSED' });
 });
+
+function adopting(mode: RecorderMode, reusedMaps = ['mntns_syscalls', 'filter_mntns']) {
+  const native = new FakeNativeRecorder();
+  native.openResult = { adopted: true, reusedMaps, replacedMaps: [], droppedLink: false };
+  const lines: Record<string, unknown>[] = [];
+  const log = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l)) });
+  const recorder = new Recorder({
+    log,
+    mode,
+    facts,
+    hostMntns: HOST,
+    selfMntns: 4026532000,
+    native,
+    pinDir: '/sys/fs/bpf/spo',
+  });
+  return { native, recorder, lines };
+}
+
+t.test('pinning: the pin directory reaches the addon; without one nothing is pinned', async (t) => {
+  const { native, recorder } = adopting('all');
+  recorder.open();
+  t.equal(native.opened?.pinDir, '/sys/fs/bpf/spo');
+  const plain = setup('all');
+  plain.recorder.open();
+  t.notOk('pinDir' in (plain.native.opened ?? {}), 'the local CLI path passes none');
+});
+
+t.test('an adopted link stays attached through a self-test until endResume', async (t) => {
+  const { native, recorder, lines } = adopting('all');
+  recorder.open();
+  t.ok(recorder.resuming);
+  t.equal(native.isAttached, true, 'adopted: attached from open');
+  t.ok(lines.some((l) => l['msg']?.toString().startsWith('adopted the pinned eBPF link')));
+  // what the program recorded while no process held it: a restored container (9) and a stranger (12)
+  native.record(9, 3, [83]);
+  native.record(12, 5, [63]);
+  recorder.track(20);
+  recorder.untrack(20); // the self-test's child
+  t.equal(native.isAttached, true, 'still held: nothing is restored yet');
+  recorder.track(9);
+  t.same([...recorder.peek(9)!.native], [83], 'the downtime syscalls of a live container are kept');
+  t.same([...recorder.takeUntracked(12)!.native], [63], 'an exited one can be claimed');
+  t.equal(recorder.takeUntracked(12), undefined, 'once');
+  recorder.endResume();
+  t.equal(native.isAttached, true, 'the restored namespace keeps it attached');
+  recorder.untrack(9);
+  t.equal(native.isAttached, false, 'then it detaches as usual');
+  recorder.endResume();
+  t.equal(native.isAttached, false, 'endResume is idempotent');
+});
+
+t.test('endResume with nothing restored detaches; a fresh open holds nothing', async (t) => {
+  const { native, recorder } = adopting('all');
+  recorder.open();
+  recorder.endResume();
+  t.equal(native.isAttached, false);
+  t.equal(native.calls.at(-1), 'detach');
+  const plain = setup('all');
+  plain.recorder.open();
+  t.notOk(plain.recorder.resuming);
+});
+
+t.test('inherited maps: tracking a namespace lifts an exclusion an earlier process left', async (t) => {
+  const { native, recorder } = adopting('all');
+  recorder.open();
+  native.filter.add(77); // the earlier recorder's own namespace; the inode was freed and reused
+  recorder.track(77);
+  t.notOk(native.filter.has(77));
+  const plain = setup('all');
+  plain.recorder.track(77);
+  t.notOk(plain.native.calls.includes('forget'), 'fresh maps: no extra call');
+});
+
+t.test('replaced maps and a dropped link are logged, not fatal', async (t) => {
+  const native = new FakeNativeRecorder();
+  native.openResult = {
+    adopted: false,
+    reusedMaps: [],
+    replacedMaps: ['mntns_syscalls'],
+    droppedLink: true,
+  };
+  const lines: Record<string, unknown>[] = [];
+  const log = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l)) });
+  const recorder = new Recorder({ log, mode: 'all', facts, hostMntns: HOST, native, pinDir: '/p' });
+  recorder.open();
+  t.match(lines, [
+    { level: 40, maps: ['mntns_syscalls'], msg: /do not match this version: replaced/ },
+    { level: 40, msg: /pinned eBPF link fed replaced maps/ },
+  ]);
+  t.notOk(recorder.resuming);
+  t.equal(native.isAttached, false);
+});
+
+t.test(
+  'inherited maps are drained at open, before a new namespace can take an exited one’s number',
+  async (t) => {
+    const { native, recorder } = adopting('all');
+    native.record(12, 5, [83]); // a container that exited while no recorder ran
+    recorder.open();
+    t.equal(native.entries.size, 0, 'moved out of the kernel map at once');
+    t.same(recorder.untracked, [12]);
+    t.same([...recorder.takeUntracked(12)!.native], [83]);
+  },
+);
