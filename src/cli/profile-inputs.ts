@@ -1,4 +1,3 @@
-import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { UsageError } from '../errors.js';
 import type { BaseLookup } from '../profiles/base.js';
 import { nameFromFileName } from '../profiles/convert.js';
@@ -8,24 +7,10 @@ import type { SeccompProfile, SeccompProfileSpec } from '../profiles/types.js';
 import type { CliIo } from './command.js';
 import { readTextFile, writeFileAtomic } from './files.js';
 
-export type Format = 'cr' | 'raw';
+// Kept apart (parse-args.ts) so a role's command does not load the profile parsers (yaml, ajv) for its flags.
+export { parseCommandArgs } from './parse-args.js';
 
-/** node:util parseArgs with its errors turned into usage errors (exit 2). */
-export function parseCommandArgs<O extends NonNullable<ParseArgsConfig['options']>>(
-  args: readonly string[],
-  options: O,
-) {
-  try {
-    return parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>({
-      args: [...args],
-      options,
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-}
+export type Format = 'cr' | 'raw';
 
 export function parseFormat(value: string | undefined, flag: string): Format | undefined {
   if (value === undefined) return undefined;

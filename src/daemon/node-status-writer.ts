@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type KubeClient, statusOf } from '../k8s/rest/index.js';
-import { API_GROUP, NODE_STATUS_API_VERSION } from '../profiles/schema.js';
+import { API_GROUP, NODE_STATUS_API_VERSION } from '../profiles/api-names.js';
 import type { ProfileState, SeccompProfile } from '../profiles/types.js';
 import type { NodeStatusSink } from './profile-sync.js';
 

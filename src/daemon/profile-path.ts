@@ -1,5 +1,5 @@
 import { AppError } from '../errors.js';
-import { DNS1123_SUBDOMAIN } from '../profiles/schema.js';
+import { DNS1123_SUBDOMAIN } from '../profiles/api-names.js';
 
 const SUBDOMAIN = new RegExp(DNS1123_SUBDOMAIN);
 const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;

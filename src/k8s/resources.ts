@@ -1,5 +1,5 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { API_GROUP } from '../profiles/schema.js';
+import { API_GROUP } from '../profiles/api-names.js';
 
 export interface ResourceRef {
   readonly group: string;

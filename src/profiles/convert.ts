@@ -1,5 +1,5 @@
 import { AppError } from '../errors.js';
-import { SECCOMP_PROFILE_API_VERSION } from './schema.js';
+import { SECCOMP_PROFILE_API_VERSION } from './api-names.js';
 import type { RawSeccompProfile, SeccompProfile, SeccompProfileSpec } from './types.js';
 
 /** The OCI seccomp JSON for a spec whose base profile has already been resolved (see base.ts). */

@@ -1,4 +1,12 @@
 import { type TSchema, Type } from '@sinclair/typebox';
+import {
+  API_GROUP,
+  DNS1123_SUBDOMAIN,
+  NODE_STATUS_API_VERSION,
+  PROFILE_BINDING_API_VERSION,
+  PROFILE_RECORDING_API_VERSION,
+  SECCOMP_PROFILE_API_VERSION,
+} from './api-names.js';
 
 // Enumerations are plain `enum` string schemas rather than unions of literals: the CRD openAPI schema has no
 // `const`/`anyOf` support worth relying on, and ajv reports a single "must be one of" message for `enum`.
@@ -6,11 +14,14 @@ function stringEnum<T extends string>(values: readonly T[], description: string)
   return Type.Unsafe<T>({ type: 'string', enum: [...values], description });
 }
 
-export const API_GROUP = 'security-profiles-operator.x-k8s.io';
-export const SECCOMP_PROFILE_API_VERSION = `${API_GROUP}/v1beta1`;
-export const PROFILE_BINDING_API_VERSION = `${API_GROUP}/v1alpha1`;
-export const PROFILE_RECORDING_API_VERSION = `${API_GROUP}/v1alpha1`;
-export const NODE_STATUS_API_VERSION = `${API_GROUP}/v1alpha1`;
+export {
+  API_GROUP,
+  DNS1123_SUBDOMAIN,
+  NODE_STATUS_API_VERSION,
+  PROFILE_BINDING_API_VERSION,
+  PROFILE_RECORDING_API_VERSION,
+  SECCOMP_PROFILE_API_VERSION,
+} from './api-names.js';
 
 export const ACTIONS = [
   'SCMP_ACT_KILL',
@@ -75,7 +86,6 @@ export const PROFILE_STATES = [
 ] as const;
 
 /** Kubernetes object names that become file names: DNS-1123 subdomain, so no `/`, `..` or upper case. */
-export const DNS1123_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
 /** Syscall names as libseccomp spells them. */
 export const SYSCALL_NAME = '^[a-z_][a-z0-9_]*$';
 

@@ -9,6 +9,7 @@ import {
   watchNamespace,
   watchNamespaceUsage,
 } from '../../config/role.js';
+import { cachedProfile } from '../../daemon/cached-profile.js';
 import { EventRecorder } from '../../daemon/event-recorder.js';
 import { createDaemonMetrics } from '../../daemon/metrics.js';
 import { TokenReviewAuthorizer } from '../../daemon/metrics-auth.js';
@@ -29,7 +30,7 @@ import { EnricherClient } from '../../rpc/enricher-client.js';
 import { RecorderClient } from '../../rpc/recorder-client.js';
 import type { SeccompProfile } from '../../profiles/types.js';
 import { type Command, EXIT_OK } from '../command.js';
-import { parseCommandArgs } from '../profile-inputs.js';
+import { parseCommandArgs } from '../parse-args.js';
 import { roleLogger, startRoleProfiling, untilSignal } from './serve.js';
 
 export const daemonCommand: Command = {
@@ -95,7 +96,7 @@ Exit codes: 0 after a clean shutdown (SIGTERM/SIGINT), 1 on a start-up error, 2 
     const profiles = makeRestInformer<Profile>(
       kube,
       { ...SECCOMP_PROFILES, ...(watched !== undefined ? { namespace: watched } : {}) },
-      { log, what: 'seccompprofiles' },
+      { log, what: 'seccompprofiles', transform: cachedProfile },
     );
     const warnedBases = new Set<string>();
     const sync = new ProfileSync({

@@ -27,13 +27,19 @@ export interface RestInformerOptions<T> {
   readonly watchTimeoutSeconds?: number;
   /** Objects per list page: bounds the memory a relist needs beyond the cache itself. */
   readonly pageSize?: number;
-  /** Applied to every object before it is cached; the default drops metadata.managedFields, which nobody here reads. */
+  /**
+   * Applied to every object before it is cached; the default drops metadata.managedFields, which nobody here
+   * reads. It must be idempotent: makeRestInformer's source applies it to each list page as the page arrives
+   * (so a page's whole objects are garbage before the next page is read), and the informer again to what the
+   * source returns.
+   */
   readonly transform?: (obj: T) => T;
 }
 
 const MIN_RETRY_MS = 500;
 const MAX_RETRY_MS = 30_000;
-const PAGE_SIZE = 500;
+// Small pages: a daemon (re)starting on a full node holds one page of whole objects at a time, not 500.
+const PAGE_SIZE = 100;
 // A watch that ends sooner than this having delivered nothing counts as a failure, so it cannot spin.
 const MIN_WATCH_MS = 1_000;
 
@@ -49,9 +55,10 @@ export function listWatchSource<T extends KubeObject>(
   target: Target,
   options: Pick<
     RestInformerOptions<T>,
-    'labelSelector' | 'fieldSelector' | 'watchTimeoutSeconds' | 'pageSize'
+    'labelSelector' | 'fieldSelector' | 'watchTimeoutSeconds' | 'pageSize' | 'transform'
   >,
 ): ListWatchSource<T> {
+  const transform = options.transform ?? ((o: T) => o);
   return {
     async list(signal) {
       const items: T[] = [];
@@ -70,7 +77,7 @@ export function listWatchSource<T extends KubeObject>(
         for (const item of page.items) {
           item.apiVersion ??= page.apiVersion;
           item.kind ??= kind;
-          items.push(item);
+          items.push(transform(item));
         }
         resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
         next = page.metadata?.continue || undefined;
@@ -100,7 +107,11 @@ export function makeRestInformer<T extends KubeObject>(
   target: Target,
   options: RestInformerOptions<T>,
 ): Informer<T> {
-  return informerFromSource(listWatchSource<T>(client, target, options), options);
+  const transform = options.transform ?? dropManagedFields;
+  return informerFromSource(listWatchSource<T>(client, target, { ...options, transform }), {
+    ...options,
+    transform,
+  });
 }
 
 /**

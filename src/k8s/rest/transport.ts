@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import http from 'node:http';
 import https from 'node:https';
+import { StringDecoder } from 'node:string_decoder';
 import { ApiError } from './api-error.js';
 import type { RestConfig } from './kubeconfig.js';
 
@@ -160,9 +161,12 @@ export class Transport {
     });
   }
 
+  // Each chunk is decoded as it arrives and its buffer let go: a large list never sits in memory as its chunks,
+  // their concatenation and the string at once (malloc'd buffers are seldom given back to the system).
   #readBody(res: IncomingMessage, opts: RequestOptions): Promise<string> {
     return new Promise((resolve, reject) => {
-      const chunks: Buffer[] = [];
+      const decoder = new StringDecoder('utf8');
+      const parts: string[] = [];
       let size = 0;
       res.on('data', (chunk: Buffer) => {
         size += chunk.length;
@@ -172,9 +176,12 @@ export class Transport {
           );
           return;
         }
-        chunks.push(chunk);
+        parts.push(decoder.write(chunk));
       });
-      res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      res.on('end', () => {
+        parts.push(decoder.end());
+        resolve(parts.join(''));
+      });
       res.on('error', reject);
       res.on('close', () => {
         if (!res.complete) reject(new Error(`${opts.method} ${opts.path}: connection closed mid-answer`));

@@ -3,7 +3,8 @@ import pino from 'pino';
 import t from 'tap';
 import type { Informer as ClientNodeInformer } from '../../../src/k8s/informer.js';
 import { ApiError } from '../../../src/k8s/rest/api-error.js';
-import { informerFromSource, type ListWatchSource } from '../../../src/k8s/rest/informer.js';
+import type { KubeClient } from '../../../src/k8s/rest/client.js';
+import { informerFromSource, type ListWatchSource, listWatchSource } from '../../../src/k8s/rest/informer.js';
 import type { Informer, KubeObject } from '../../../src/k8s/rest/types.js';
 import type { WatchedEvent } from '../../../src/k8s/rest/watch.js';
 
@@ -195,4 +196,48 @@ t.test('stop before the first list resolves start', async (t) => {
   await informer.stop().catch(() => {});
   await start;
   t.equal(informer.synced(), false);
+});
+
+t.test('the list source transforms each page as it arrives, before asking for the next', async (t) => {
+  const pages = [
+    { items: [obj('a', '1', { managedFields: [{}] }), obj('b', '2')], next: 'p2' },
+    { items: [obj('c', '3')], next: undefined },
+  ];
+  const events: string[] = [];
+  const client = {
+    async list(req: { continue?: string; limit?: number }) {
+      events.push(`page ${req.continue ?? 'first'} of ${req.limit}`);
+      const page = req.continue === 'p2' ? pages[1] : pages[0];
+      return {
+        apiVersion: 'v1',
+        kind: 'ConfigMapList',
+        metadata: { resourceVersion: '9', continue: page?.next ?? '' },
+        items: page?.items ?? [],
+      };
+    },
+  } as unknown as KubeClient;
+  const source = listWatchSource<KubeObject>(
+    client,
+    { group: '', version: 'v1', plural: 'configmaps' },
+    {
+      pageSize: 2,
+      transform: (o) => {
+        events.push(`transform ${o.metadata?.name} ${o.kind}`);
+        return { ...o, metadata: { name: o.metadata?.name ?? '' } };
+      },
+    },
+  );
+  const listed = await source.list(new AbortController().signal);
+  t.same(events, [
+    'page first of 2',
+    'transform a ConfigMap',
+    'transform b ConfigMap',
+    'page p2 of 2',
+    'transform c ConfigMap',
+  ]);
+  t.strictSame(
+    listed.items.map((o) => o.metadata),
+    [{ name: 'a' }, { name: 'b' }, { name: 'c' }],
+  );
+  t.equal(listed.resourceVersion, '9');
 });
