@@ -50,7 +50,8 @@ export class NamespaceController {
   /** Shared with the profile controller, so the manager watches pods once. */
   readonly pods: Informer<V1Pod>;
   private readonly bindings: Informer<Binding>;
-  private readonly recordings: Informer<Recording>;
+  /** Shared with the recording-conditions controller. */
+  readonly recordings: Informer<Recording>;
   private readonly queue = new Set<string>();
   private readonly failures = new Map<string, number>();
   private draining = false;

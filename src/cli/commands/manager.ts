@@ -6,6 +6,7 @@ import { WebhookCertificates } from '../../manager/certificates.js';
 import { NamespaceController } from '../../manager/controller.js';
 import { ensureLogTraceProfile } from '../../manager/log-trace-profile.js';
 import { ProfileController } from '../../manager/profile-controller.js';
+import { RecordingConditionsController } from '../../manager/recording-conditions-controller.js';
 import { RecordingMergeController } from '../../manager/recording-merge-controller.js';
 import { SpodController } from '../../manager/spod-controller.js';
 import { acquireLeadership, type Leadership } from '../../manager/leader.js';
@@ -25,7 +26,8 @@ Leader-elected (Lease) controller. Issues the webhook CA and serving certificate
 webhook-server-cert) and, from the same CA, the daemons' metrics certificate (Secret metrics-server-cert,
 for Service metrics), patches the caBundle into the MutatingWebhookConfiguration and renews well before
 expiry; labels namespaces that hold ProfileBindings / ProfileRecordings with spo.x-k8s.io/enable-binding /
-spo.x-k8s.io/enable-recording; keeps ProfileBinding status.activeWorkloads and the active-workload-lock
+spo.x-k8s.io/enable-recording, and keeps the recording webhook's matchConditions to the pods the
+ProfileRecordings select; keeps ProfileBinding status.activeWorkloads and the active-workload-lock
 finalizer in line with the pods that use them. Serves /healthz, /readyz and /metrics over HTTP.
 Operator configuration: keeps SecurityProfilesOperatorDaemon spod (created with defaults when missing),
 renders DaemonSet spod and the webhook options from it, deploys a ServiceMonitor when the Prometheus
@@ -95,6 +97,13 @@ Exit codes: 0 stopped by SIGTERM/SIGINT, 1 cannot start, or leadership lost (ano
       watchNamespace: config.watchNamespace,
     });
     const merges = new RecordingMergeController(kc, log, config.watchNamespace);
+    const recordingConditions = new RecordingConditionsController({
+      kc,
+      log,
+      metrics: mm,
+      webhookConfiguration: config.webhookConfiguration,
+      recordings: controller.recordings,
+    });
     const spod = new SpodController({
       kube: await createKubeClient(config.kubeconfig),
       kc,
@@ -183,7 +192,10 @@ Exit codes: 0 stopped by SIGTERM/SIGINT, 1 cannot start, or leadership lost (ano
     // Each start is remembered so shutdown can wait for it: stopping an informer whose first list is still in
     // flight would let that list start a watch after the stop, and the process would never exit.
     const starting = Promise.all([
-      controller.start().then(() => profiles.start()),
+      controller.start().then(() => {
+        recordingConditions.start();
+        return profiles.start();
+      }),
       merges.start(),
       spod.start(),
     ]).catch((err: unknown) => log.error(describeError(err), 'controllers failed to start'));
@@ -199,6 +211,7 @@ Exit codes: 0 stopped by SIGTERM/SIGINT, 1 cannot start, or leadership lost (ano
     // Bounded: with the apiserver unreachable the first list never comes, and shutdown must not wait for it.
     await Promise.race([starting, new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
     await spod.stop();
+    recordingConditions.stop();
     await merges.stop();
     await profiles.stop();
     await controller.stop();
