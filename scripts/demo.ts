@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { CoreV1Api, CustomObjectsApi, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { paths, repoRoot } from '../test/env/layout.js';
 import { waitFor } from '../test/env/wait.js';
-import { startNodeDaemon, startRole } from '../test/helpers/role-process.js';
+import { daemonUrl, nodeDaemon, nodeRolePaths, recorderDaemon } from '../test/env/node-roles.js';
+import { runningPid } from '../test/env/processes.js';
 import { containerHostPid, criClient } from '../test/helpers/cri.js';
 import { parseProfileText, renderProfile } from '../src/profiles/document.js';
 
@@ -348,7 +349,7 @@ async function recordInCluster(core: CoreV1Api, custom: CustomObjectsApi): Promi
 async function cluster(): Promise<void> {
   step(
     'Bring up the local cluster (etcd, kube-apiserver, controller-manager, scheduler, containerd, kubelet) ' +
-      'with the operator webhook and manager',
+      'with the operator webhook and manager, and the recorder and daemon for dev-node',
   );
   const up = spawnSync('bash', [join(repoRoot, 'scripts/dev'), 'up'], {
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -361,161 +362,157 @@ async function cluster(): Promise<void> {
   const core = kc.makeApiClient(CoreV1Api);
   const custom = kc.makeApiClient(CustomObjectsApi);
 
-  step('Start the node daemon for dev-node (seccompctl daemon)');
-  const work = mkdtempSync(join(tmpdir(), 'spo-demo-node-'));
-  const socket = join(work, 'recorder.sock');
-  const recorder = startRole(['recorder', '--socket', socket, '--state-dir', join(work, 'state')]);
-  await recorder.waitForLog((l) => l['msg'] === 'recorder listening');
-  const { daemon, address } = await startNodeDaemon({ nodeName: 'dev-node', kubeletDir: paths.kubeletDir }, [
-    '--insecure-metrics',
-    '--recorder-socket',
-    socket,
-  ]);
-  try {
-    saw(`daemon listening on ${address}, writing under ${paths.kubeletDir}/seccomp`);
-    report('daemon', { address, recorderPid: recorder.child.pid, daemonPid: daemon.child.pid, work });
+  step(
+    'The node roles for dev-node, which scripts/dev up started: seccompctl recorder and seccompctl daemon',
+  );
+  const address = daemonUrl();
+  const recorderPid = runningPid(recorderDaemon);
+  const daemonPid = runningPid(nodeDaemon);
+  expect(
+    recorderPid !== undefined && daemonPid !== undefined,
+    `scripts/dev up runs the recorder and the daemon (scripts/dev status; logs in ${paths.logs}/)`,
+  );
+  saw(
+    `daemon (pid ${daemonPid}) listening on ${address}, writing under ${paths.kubeletDir}/seccomp\n` +
+      `recorder (pid ${recorderPid}) on ${nodeRolePaths.recorderSocket}; logs: ${paths.logs}/{${nodeDaemon},${recorderDaemon}}.log`,
+  );
+  report('daemon', { address, recorderPid, daemonPid, socket: nodeRolePaths.recorderSocket });
 
-    step('Create the seed profile: SeccompProfile my-namespace/profile1 (defaultAction SCMP_ACT_LOG)');
-    await ensureNamespace(core);
-    await resetNamespace(core, custom);
-    await custom.createNamespacedCustomObject({
-      group: GROUP,
-      version: 'v1beta1',
-      namespace: 'my-namespace',
-      plural: 'seccompprofiles',
-      body: {
-        apiVersion: `${GROUP}/v1beta1`,
-        kind: 'SeccompProfile',
-        metadata: { namespace: 'my-namespace', name: 'profile1' },
-        spec: { defaultAction: 'SCMP_ACT_LOG' },
-      },
-    });
-    const file = join(paths.kubeletDir, 'seccomp/operator/my-namespace/profile1.json');
-    await waitFor(() => existsSync(file), { what: `${file} to appear`, timeoutMs: 60_000 });
-    const content = readFileSync(file, 'utf8');
-    saw(`${file}:\n${content}`);
-    const status = await waitFor(
-      async () => {
-        const s = (await custom.getNamespacedCustomObject({
-          group: GROUP,
-          version: 'v1alpha1',
-          namespace: 'my-namespace',
-          plural: 'securityprofilenodestatuses',
-          name: 'profile1-dev-node',
-        })) as { status?: string };
-        return s.status === 'Installed' ? s : false;
-      },
-      { what: 'node status Installed' },
-    );
-    saw(`SecurityProfileNodeStatus profile1-dev-node: ${status.status}`);
-    report('profile-synced', { file, content, nodeStatus: status.status });
+  step('Create the seed profile: SeccompProfile my-namespace/profile1 (defaultAction SCMP_ACT_LOG)');
+  await ensureNamespace(core);
+  await resetNamespace(core, custom);
+  await custom.createNamespacedCustomObject({
+    group: GROUP,
+    version: 'v1beta1',
+    namespace: 'my-namespace',
+    plural: 'seccompprofiles',
+    body: {
+      apiVersion: `${GROUP}/v1beta1`,
+      kind: 'SeccompProfile',
+      metadata: { namespace: 'my-namespace', name: 'profile1' },
+      spec: { defaultAction: 'SCMP_ACT_LOG' },
+    },
+  });
+  const file = join(paths.kubeletDir, 'seccomp/operator/my-namespace/profile1.json');
+  await waitFor(() => existsSync(file), { what: `${file} to appear`, timeoutMs: 60_000 });
+  const content = readFileSync(file, 'utf8');
+  saw(`${file}:\n${content}`);
+  const status = await waitFor(
+    async () => {
+      const s = (await custom.getNamespacedCustomObject({
+        group: GROUP,
+        version: 'v1alpha1',
+        namespace: 'my-namespace',
+        plural: 'securityprofilenodestatuses',
+        name: 'profile1-dev-node',
+      })) as { status?: string };
+      return s.status === 'Installed' ? s : false;
+    },
+    { what: 'node status Installed' },
+  );
+  saw(`SecurityProfileNodeStatus profile1-dev-node: ${status.status}`);
+  report('profile-synced', { file, content, nodeStatus: status.status });
 
-    step('Apply the profile to a pod (the seed test-pod, with the local busybox image)');
-    const pod: V1Pod = {
-      metadata: { name: 'test-pod', namespace: 'my-namespace' },
+  step('Apply the profile to a pod (the seed test-pod, with the local busybox image)');
+  const pod: V1Pod = {
+    metadata: { name: 'test-pod', namespace: 'my-namespace' },
+    spec: {
+      terminationGracePeriodSeconds: 1,
+      securityContext: {
+        seccompProfile: { type: 'Localhost', localhostProfile: 'operator/my-namespace/profile1.json' },
+      },
+      containers: [
+        { name: 'test-container', image: 'localhost/spo-test/busybox:1', command: ['sleep', '3600'] },
+      ],
+    },
+  };
+  await core.createNamespacedPod({ namespace: 'my-namespace', body: pod });
+  const running = await waitFor(
+    async () => {
+      const p = await core.readNamespacedPod({ name: 'test-pod', namespace: 'my-namespace' });
+      return p.status?.phase === 'Running' ? p : false;
+    },
+    { what: 'test-pod running', timeoutMs: 90_000 },
+  );
+  saw(
+    `pod test-pod: ${running.status?.phase}, container ${running.status?.containerStatuses?.[0]?.containerID}\n` +
+      `seccompProfile: ${JSON.stringify(running.spec?.securityContext?.seccompProfile)}`,
+  );
+  report('test-pod', {
+    pod: 'test-pod',
+    phase: running.status?.phase,
+    containerID: running.status?.containerStatuses?.[0]?.containerID,
+    seccompProfile: running.spec?.securityContext?.seccompProfile,
+  });
+
+  step('Bind the profile to an image: ProfileBinding busybox-binding (image localhost/spo-test/busybox:1)');
+  const bindings = {
+    group: GROUP,
+    version: 'v1alpha1',
+    namespace: 'my-namespace',
+    plural: 'profilebindings',
+  };
+  await custom.deleteNamespacedCustomObject({ ...bindings, name: 'busybox-binding' }).catch(() => undefined);
+  await custom.createNamespacedCustomObject({
+    ...bindings,
+    body: {
+      apiVersion: `${GROUP}/v1alpha1`,
+      kind: 'ProfileBinding',
+      metadata: { name: 'busybox-binding', namespace: 'my-namespace' },
+      spec: {
+        profileRef: { kind: 'SeccompProfile', name: 'profile1' },
+        image: 'localhost/spo-test/busybox:1',
+      },
+    },
+  });
+  // The manager labels the namespace for the binding webhook; pods created before that are not bound.
+  await waitFor(
+    async () =>
+      (await core.readNamespace({ name: 'my-namespace' })).metadata?.labels?.[
+        'spo.x-k8s.io/enable-binding'
+      ] !== undefined,
+    { what: 'namespace my-namespace labelled spo.x-k8s.io/enable-binding' },
+  );
+  const bound = await core.createNamespacedPod({
+    namespace: 'my-namespace',
+    body: {
+      metadata: { generateName: 'bound-', namespace: 'my-namespace' },
       spec: {
         terminationGracePeriodSeconds: 1,
-        securityContext: {
-          seccompProfile: { type: 'Localhost', localhostProfile: 'operator/my-namespace/profile1.json' },
-        },
-        containers: [
-          { name: 'test-container', image: 'localhost/spo-test/busybox:1', command: ['sleep', '3600'] },
-        ],
+        containers: [{ name: 'app', image: 'localhost/spo-test/busybox:1', command: ['sleep', '3600'] }],
       },
-    };
-    await core.createNamespacedPod({ namespace: 'my-namespace', body: pod });
-    const running = await waitFor(
-      async () => {
-        const p = await core.readNamespacedPod({ name: 'test-pod', namespace: 'my-namespace' });
-        return p.status?.phase === 'Running' ? p : false;
-      },
-      { what: 'test-pod running', timeoutMs: 90_000 },
-    );
-    saw(
-      `pod test-pod: ${running.status?.phase}, container ${running.status?.containerStatuses?.[0]?.containerID}\n` +
-        `seccompProfile: ${JSON.stringify(running.spec?.securityContext?.seccompProfile)}`,
-    );
-    report('test-pod', {
-      pod: 'test-pod',
-      phase: running.status?.phase,
-      containerID: running.status?.containerStatuses?.[0]?.containerID,
-      seccompProfile: running.spec?.securityContext?.seccompProfile,
-    });
+    },
+  });
+  const injected = bound.spec?.containers[0]?.securityContext?.seccompProfile;
+  saw(
+    `pod ${bound.metadata?.name} was created without a securityContext; the webhook set:\n${JSON.stringify(injected)}`,
+  );
+  report('binding', { pod: bound.metadata?.name, injected });
+  expect(
+    injected?.localhostProfile === 'operator/my-namespace/profile1.json',
+    'the binding injected the profile',
+  );
+  const profileStatus = await installedProfile(custom, 'profile1');
+  saw(
+    `kubectl get sp -o wide: profile1  ${profileStatus.status?.status}  ${profileStatus.status?.localhostProfile}` +
+      `\nactiveWorkloads: ${(profileStatus.status?.activeWorkloads ?? []).join(', ') || '(updating)'}`,
+  );
+  report('profile-status', {
+    name: 'profile1',
+    status: profileStatus.status?.status,
+    localhostProfile: profileStatus.status?.localhostProfile,
+    activeWorkloads: profileStatus.status?.activeWorkloads ?? [],
+  });
 
-    step('Bind the profile to an image: ProfileBinding busybox-binding (image localhost/spo-test/busybox:1)');
-    const bindings = {
-      group: GROUP,
-      version: 'v1alpha1',
-      namespace: 'my-namespace',
-      plural: 'profilebindings',
-    };
-    await custom
-      .deleteNamespacedCustomObject({ ...bindings, name: 'busybox-binding' })
-      .catch(() => undefined);
-    await custom.createNamespacedCustomObject({
-      ...bindings,
-      body: {
-        apiVersion: `${GROUP}/v1alpha1`,
-        kind: 'ProfileBinding',
-        metadata: { name: 'busybox-binding', namespace: 'my-namespace' },
-        spec: {
-          profileRef: { kind: 'SeccompProfile', name: 'profile1' },
-          image: 'localhost/spo-test/busybox:1',
-        },
-      },
-    });
-    // The manager labels the namespace for the binding webhook; pods created before that are not bound.
-    await waitFor(
-      async () =>
-        (await core.readNamespace({ name: 'my-namespace' })).metadata?.labels?.[
-          'spo.x-k8s.io/enable-binding'
-        ] !== undefined,
-      { what: 'namespace my-namespace labelled spo.x-k8s.io/enable-binding' },
-    );
-    const bound = await core.createNamespacedPod({
-      namespace: 'my-namespace',
-      body: {
-        metadata: { generateName: 'bound-', namespace: 'my-namespace' },
-        spec: {
-          terminationGracePeriodSeconds: 1,
-          containers: [{ name: 'app', image: 'localhost/spo-test/busybox:1', command: ['sleep', '3600'] }],
-        },
-      },
-    });
-    const injected = bound.spec?.containers[0]?.securityContext?.seccompProfile;
-    saw(
-      `pod ${bound.metadata?.name} was created without a securityContext; the webhook set:\n${JSON.stringify(injected)}`,
-    );
-    report('binding', { pod: bound.metadata?.name, injected });
-    expect(
-      injected?.localhostProfile === 'operator/my-namespace/profile1.json',
-      'the binding injected the profile',
-    );
-    const profileStatus = await installedProfile(custom, 'profile1');
-    saw(
-      `kubectl get sp -o wide: profile1  ${profileStatus.status?.status}  ${profileStatus.status?.localhostProfile}` +
-        `\nactiveWorkloads: ${(profileStatus.status?.activeWorkloads ?? []).join(', ') || '(updating)'}`,
-    );
-    report('profile-status', {
-      name: 'profile1',
-      status: profileStatus.status?.status,
-      localhostProfile: profileStatus.status?.localhostProfile,
-      activeWorkloads: profileStatus.status?.activeWorkloads ?? [],
-    });
+  await recordInCluster(core, custom);
 
-    await recordInCluster(core, custom);
+  step('Metrics of the daemon (GET /metrics)');
+  const metrics = await (await fetch(`${address}/metrics`)).text();
+  const operatorLines = metrics.split('\n').filter((l) => l.startsWith('security_profiles_operator_'));
+  saw(operatorLines.join('\n'));
+  report('metrics', { lines: operatorLines });
 
-    step('Metrics of the daemon (GET /metrics)');
-    const metrics = await (await fetch(`${address}/metrics`)).text();
-    const operatorLines = metrics.split('\n').filter((l) => l.startsWith('security_profiles_operator_'));
-    saw(operatorLines.join('\n'));
-    report('metrics', { lines: operatorLines });
-
-    if (process.env['SPO_DEMO_CLEANUP'] === '1') await cleanUp(core);
-  } finally {
-    await daemon.stop();
-    await recorder.stop();
-  }
+  if (process.env['SPO_DEMO_CLEANUP'] === '1') await cleanUp(core);
 }
 
 async function main(): Promise<void> {

@@ -29,8 +29,10 @@ import {
   repoRoot,
 } from './layout.js';
 import { detectNodeIp, ensureKubelet, kubeletName, removeCgroupRoot } from './node.js';
+import { nodeDaemon, recorderDaemon, stopNodeRoles } from './node-roles.js';
 import { ensurePki } from './pki.js';
 import { runningPid, stopDaemon } from './processes.js';
+import { applyRuntimeClasses } from './runtime-classes.js';
 import { waitFor } from './wait.js';
 
 const daemons = [
@@ -40,9 +42,9 @@ const daemons = [
   'kube-scheduler',
   containerdName,
   kubeletName,
-  'spo-manager',
-  'spo-webhook',
 ];
+/** Started only by `SPO_DEV_OPERATOR=1 scripts/dev up`: listed by `status`, but not needed for it to pass. */
+const operatorDaemons = ['spo-manager', 'spo-webhook', recorderDaemon, nodeDaemon];
 
 function log(msg: string): void {
   process.stderr.write(`[dev] ${msg}\n`);
@@ -133,7 +135,11 @@ export async function up(): Promise<void> {
   await timed('kube-apiserver ready', () => ensureApiserver(bin, nodeIp));
   const containerd = findOnPath('containerd') as string;
   const runc = findOnPath('runc') as string;
-  await timed('containerd ready', () => ensureContainerd(containerd, runc));
+  // Optional: with crun installed, pods can ask for it with `runtimeClassName: crun`.
+  const crun = findOnPath('crun');
+  await timed('containerd ready', () =>
+    ensureContainerd(containerd, runc, crun !== undefined ? { crun } : {}),
+  );
   await timed('test images imported', async () => {
     const cri = criClient();
     try {
@@ -147,6 +153,7 @@ export async function up(): Promise<void> {
   await timed(`kubelet ready, node ${nodeName} Ready`, () => ensureKubelet(bin, nodeIp));
   await timed('default ServiceAccount', waitForDefaultServiceAccount);
   const crds = await timed('CRDs applied', installCrds);
+  if (crun !== undefined) await timed('RuntimeClass crun applied', () => applyRuntimeClasses(['crun']));
   if (process.env['SPO_DEV_OPERATOR'] === '1') {
     // Loaded here, not at the top: `down` and `status` must work without the Kubernetes client.
     const { ensureOperator } = await import('./operator.js');
@@ -154,6 +161,9 @@ export async function up(): Promise<void> {
     const kc = new KubeConfig();
     kc.loadFromFile(paths.kubeconfig);
     await timed('operator webhook + manager ready', () => ensureOperator(kc));
+    // The node's roles too, so the cluster works as an installed operator does (recording included).
+    const { ensureNodeRoles } = await import('./node-roles.js');
+    await timed(`recorder + daemon for ${nodeName} ready`, ensureNodeRoles);
   }
   writeFileSync(paths.env, envFile(bin));
   log(
@@ -194,6 +204,7 @@ function unmountAll(dir: string): void {
 export async function down(): Promise<void> {
   const started = Date.now();
   // The operator first: its watches would otherwise hold the apiserver's shutdown up.
+  await timed(`${nodeDaemon} + ${recorderDaemon} stopped`, stopNodeRoles);
   for (const name of ['spo-webhook', 'spo-manager']) await timed(`${name} stopped`, () => stopDaemon(name));
   // The kubelet first, or it would restart the containers we remove next.
   await timed('kubelet stopped', () => stopDaemon(kubeletName));
@@ -218,6 +229,12 @@ export async function status(): Promise<boolean> {
     const pid = runningPid(name);
     if (pid === undefined) allUp = false;
     process.stdout.write(`${name.padEnd(24)} ${pid === undefined ? 'stopped' : `running (pid ${pid})`}\n`);
+  }
+  for (const name of operatorDaemons) {
+    const pid = runningPid(name);
+    const state =
+      pid === undefined ? 'stopped (SPO_DEV_OPERATOR=1 scripts/dev up starts it)' : `running (pid ${pid})`;
+    process.stdout.write(`${name.padEnd(24)} ${state}\n`);
   }
   if (runningPid('kube-apiserver') !== undefined) {
     const readyz = await get(`${apiserverUrl}/readyz`, apiserverTls()).catch((e: Error) => ({

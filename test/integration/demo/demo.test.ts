@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { parseProfileText } from '../../../src/profiles/document.js';
 import { nativeBuilt } from '../../../src/recorder/native.js';
+import { daemonUrl, nodeDaemon, recorderDaemon, stopNodeRoles } from '../../env/node-roles.js';
 import { managerDaemon, webhookDaemon } from '../../env/operator.js';
 import { processStartTime, runningPid, stopDaemon } from '../../env/processes.js';
 import { type Cluster, requireCluster, waitFor } from '../../helpers/cluster.js';
@@ -17,6 +18,7 @@ import { requires, rootMissing } from '../../helpers/prereq.js';
 import { paths, repoRoot } from '../../env/layout.js';
 
 const NAMESPACE = 'my-namespace';
+const OPERATOR_DAEMONS = [nodeDaemon, recorderDaemon, webhookDaemon, managerDaemon];
 const CLUSTER_DAEMONS = [
   'etcd',
   'kube-apiserver',
@@ -206,7 +208,7 @@ async function checkObservations(t: Test, run: DemoRun): Promise<void> {
   t.match(str(observed(run, 'local-diff')['stdout']), /^- getdents64:/m, 'diff shows getdents64 taken away');
 
   t.equal(observed(run, 'cluster-up')['exitCode'], 0, 'scripts/dev up succeeded');
-  t.match(str(observed(run, 'daemon')['address']), /^http:\/\/127\.0\.0\.1:\d+$/, 'the daemon listened');
+  t.equal(observed(run, 'daemon')['address'], daemonUrl(), "the demo used scripts/dev's daemon address");
 
   const synced = observed(run, 'profile-synced');
   t.equal(
@@ -308,10 +310,15 @@ async function checkLeftBehind(
   run: DemoRun,
   before: Record<string, number | undefined>,
 ) {
+  // The demo records with the recorder and daemon `SPO_DEV_OPERATOR=1 scripts/dev up` runs, and leaves them
+  // running with the webhook and manager: they belong to the cluster, not to the demo's process group.
   const daemon = run.observations.find((o) => o.step === 'daemon');
-  for (const key of ['recorderPid', 'daemonPid']) {
+  for (const [key, name] of [
+    ['recorderPid', recorderDaemon],
+    ['daemonPid', nodeDaemon],
+  ] as const) {
     const pid = Number(daemon?.[key]);
-    t.ok(Number.isInteger(pid) && processStartTime(pid) === undefined, `the demo's ${key} ${pid} has exited`);
+    t.equal(pid, runningPid(name), `the demo's ${key} ${pid} is scripts/dev's ${name}, still running`);
   }
   const gone = await waitFor(() => processGroup(run.pgid).length === 0, {
     what: `the processes of the demo's group ${run.pgid} to exit`,
@@ -341,9 +348,10 @@ async function namespaceExists(c: Cluster): Promise<boolean> {
 
 async function main(c: Cluster): Promise<void> {
   const before = Object.fromEntries(CLUSTER_DAEMONS.map((d) => [d, runningPid(d)]));
-  // The demo starts the operator's webhook and manager through `scripts/dev up`; ones this test made it start
-  // are stopped again, ones that already ran (a developer's `SPO_DEV_OPERATOR=1 scripts/dev up`) are left.
-  const operatorBefore = [webhookDaemon, managerDaemon].filter((d) => runningPid(d) !== undefined);
+  // The demo starts the operator's webhook and manager and the node's recorder and daemon through
+  // `scripts/dev up`; ones this test made it start are stopped again, ones that already ran (a developer's
+  // `SPO_DEV_OPERATOR=1 scripts/dev up`) are left.
+  const operatorBefore = OPERATOR_DAEMONS.filter((d) => runningPid(d) !== undefined);
   const work = mkdtempSync(join(tmpdir(), 'spo-demo-test-'));
   t.teardown(async () => {
     // Only after a failed second run: the demo's own clean-up deletes the namespace otherwise.
@@ -353,6 +361,12 @@ async function main(c: Cluster): Promise<void> {
         what: `namespace ${NAMESPACE} to be deleted`,
         timeoutMs: 120_000,
       }).catch(() => undefined);
+    }
+    // In this order: the daemon holds the recorder's socket, and the webhook and manager go last.
+    if (operatorBefore.includes(nodeDaemon) || operatorBefore.includes(recorderDaemon)) {
+      for (const d of [nodeDaemon, recorderDaemon]) if (!operatorBefore.includes(d)) await stopDaemon(d);
+    } else {
+      await stopNodeRoles(); // also removes the pins the recorder may leave
     }
     for (const d of [webhookDaemon, managerDaemon]) if (!operatorBefore.includes(d)) await stopDaemon(d);
     rmSync(work, { recursive: true, force: true });
