@@ -1,7 +1,32 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { parseAllDocuments } from 'yaml';
+
+const REPO = join(import.meta.dirname, '../..');
+/** Where the daemon's V8 flags are set for real; the bench reads them from there so the two cannot drift. */
+export const DAEMONSET_MANIFEST = join(REPO, 'manifests/base/daemon-daemonset.yaml');
+
+interface ContainerSpec {
+  name?: string;
+  env?: { name?: string; value?: string }[];
+}
+
+/** NODE_OPTIONS of the `daemon` container in the DaemonSet manifest ('' when it sets none). */
+export function daemonSetNodeOptions(manifest = DAEMONSET_MANIFEST): string {
+  for (const doc of parseAllDocuments(readFileSync(manifest, 'utf8'))) {
+    const obj = doc.toJS() as {
+      kind?: string;
+      spec?: { template?: { spec?: { containers?: ContainerSpec[] } } };
+    } | null;
+    if (obj?.kind !== 'DaemonSet') continue;
+    const daemon = obj.spec?.template?.spec?.containers?.find((c) => c.name === 'daemon');
+    if (daemon === undefined) continue;
+    return daemon.env?.find((e) => e.name === 'NODE_OPTIONS')?.value ?? '';
+  }
+  throw new Error(`${manifest}: no DaemonSet with a "daemon" container`);
+}
 
 export interface DaemonProcess {
   readonly pid: number;
@@ -24,7 +49,7 @@ export function startDaemon(
   args: readonly string[],
   options: DaemonOptions = {},
 ): DaemonProcess {
-  const repo = join(import.meta.dirname, '../..');
+  const repo = REPO;
   const probe =
     entry !== undefined
       ? resolve(repo, dirname(entry), '../../bench/daemon/memory-probe.js')

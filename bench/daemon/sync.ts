@@ -6,7 +6,8 @@
 // into a temporary kubelet dir. Everything created is deleted at the end.
 // Run: scripts/dev up && node --import tsx bench/daemon/sync.ts
 //   BENCH_LATENCY=200 BENCH_PROFILES=1000 BENCH_PODS=1000 BENCH_BASE=runc-v1.1.5
-//   BENCH_NODE_OPTIONS (default the DaemonSet's --max-semi-space-size=1) BENCH_ENTRY (compiled main.js)
+//   BENCH_NODE_OPTIONS (default: the daemon container's in manifests/base/daemon-daemonset.yaml)
+//   BENCH_ENTRY (compiled main.js)
 //   BENCH_HEAP_SNAPSHOTS=DIR: the daemon also writes a heap snapshot into DIR at each measurement
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +17,7 @@ import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node
 import { paths } from '../../test/env/layout.js';
 import { waitFor } from '../../test/env/wait.js';
 import { benchNode, benchPod, runningStatus } from './pods.js';
-import { type DaemonProcess, startDaemon } from './process.js';
+import { type DaemonProcess, daemonSetNodeOptions, startDaemon } from './process.js';
 
 const LATENCY_N = Number(process.env['BENCH_LATENCY'] ?? 200);
 const RSS_N = Number(process.env['BENCH_PROFILES'] ?? 1000);
@@ -25,8 +26,8 @@ const PODS_N = Number(process.env['BENCH_PODS'] ?? 1000);
 const BASE = process.env['BENCH_BASE'] ?? 'runc-v1.1.5';
 // a compiled src/cli/main.js (tsc -p tsconfig.build.json --outDir ...) measures RSS without tsx's loader
 const ENTRY = process.env['BENCH_ENTRY'];
-// what manifests/base/daemon-daemonset.yaml sets
-const NODE_OPTIONS = process.env['BENCH_NODE_OPTIONS'] ?? '--max-semi-space-size=1';
+// what manifests/base/daemon-daemonset.yaml sets, read from there
+const NODE_OPTIONS = process.env['BENCH_NODE_OPTIONS'] ?? daemonSetNodeOptions();
 const SNAPSHOTS = process.env['BENCH_HEAP_SNAPSHOTS'];
 const GROUP = 'security-profiles-operator.x-k8s.io';
 const CONCURRENCY = 20;

@@ -1,4 +1,11 @@
-import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import {
@@ -7,13 +14,12 @@ import {
   type KeyPair,
   readKeyPair,
   reloadServerCertificates,
-  type SecureServer,
   TLS_MIN_VERSION,
 } from '../webhook/tls-reloader.js';
+import { ALLOWED_METHODS, METRICS_PATHS, type MetricsPath, routeRequest } from './http-routes.js';
 import type { MetricsAuthorizer } from './metrics-auth.js';
 
-/** The seed's path for the daemon's metrics, and the plain `/metrics` scrapers default to. */
-export const METRICS_PATHS = ['/metrics-spod', '/metrics'] as const;
+export { METRICS_PATHS };
 
 export interface DaemonServerDeps {
   readonly log: Logger;
@@ -25,34 +31,115 @@ export interface DaemonServerDeps {
   readonly tls?: KeyPair | undefined;
 }
 
-/** Probes and metrics of the node daemon. */
-export function buildDaemonServer(deps: DaemonServerDeps): FastifyInstance {
-  const app = Fastify({
-    loggerInstance: deps.log,
-    logController: new LogController({ disableRequestLogging: true }),
-    ...(deps.tls ? { https: { ...deps.tls, minVersion: TLS_MIN_VERSION } } : {}),
-  }) as unknown as FastifyInstance;
-  app.get('/healthz', (_req, reply) => reply.send({ status: 'ok' }));
-  app.get('/readyz', (_req, reply) =>
-    deps.ready() ? reply.send({ status: 'ready' }) : reply.code(503).send({ status: 'not ready' }),
-  );
-  for (const path of METRICS_PATHS) {
-    app.get(path, async (req, reply) => {
-      if (deps.authorizer !== undefined) {
-        let decision: Awaited<ReturnType<MetricsAuthorizer['check']>>;
-        try {
-          // The path asked for is the one checked: a role may grant /metrics-spod without /metrics.
-          decision = await deps.authorizer.check(req.headers.authorization, path);
-        } catch (err) {
-          req.log.error({ err }, 'metrics authorization failed');
-          return reply.code(503).send({ error: 'cannot check authorization' });
-        }
-        if (!decision.allowed) return reply.code(decision.status).send({ error: decision.reason });
-      }
-      return reply.header('content-type', deps.registry.contentType).send(await deps.registry.metrics());
-    });
+/** Probes and metrics of the node daemon (and of the enricher), not yet listening. */
+export interface DaemonHttpServer {
+  /** node:https's server when built with a key pair (its certificates can be swapped), else node:http's. */
+  readonly server: Server;
+  /** Resolves to `https://host:port` or `http://host:port`; port 0 picks a free port. */
+  listen(options: { readonly host: string; readonly port: number }): Promise<string>;
+  /** Stops accepting, closes idle keep-alive connections and waits for the requests in flight. */
+  close(): Promise<void>;
+}
+
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: object,
+  headers: Record<string, string> = {},
+): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+}
+
+async function serveMetrics(
+  deps: DaemonServerDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: MetricsPath,
+): Promise<void> {
+  if (deps.authorizer !== undefined) {
+    let decision: Awaited<ReturnType<MetricsAuthorizer['check']>>;
+    try {
+      // The path asked for is the one checked: a role may grant /metrics-spod without /metrics.
+      decision = await deps.authorizer.check(req.headers.authorization, path);
+    } catch (err) {
+      deps.log.error({ err, path }, 'metrics authorization failed');
+      sendJson(res, 503, { error: 'cannot check authorization' });
+      return;
+    }
+    if (!decision.allowed) {
+      sendJson(res, decision.status, { error: decision.reason });
+      return;
+    }
   }
-  return app;
+  const text = await deps.registry.metrics();
+  res.writeHead(200, {
+    'content-type': deps.registry.contentType,
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+async function handle(deps: DaemonServerDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const route = routeRequest(req.method, req.url);
+  switch (route.kind) {
+    case 'healthz':
+      return sendJson(res, 200, { status: 'ok' });
+    case 'readyz':
+      return deps.ready()
+        ? sendJson(res, 200, { status: 'ready' })
+        : sendJson(res, 503, { status: 'not ready' });
+    case 'metrics':
+      return serveMetrics(deps, req, res, route.path);
+    case 'method-not-allowed':
+      return sendJson(res, 405, { error: `only ${ALLOWED_METHODS}` }, { allow: ALLOWED_METHODS });
+    case 'not-found':
+      return sendJson(res, 404, { error: `no route ${req.method ?? ''} ${req.url ?? ''}` });
+  }
+}
+
+/**
+ * node:http rather than fastify: three fixed routes need no router, schemas or plugins, and fastify with ajv
+ * costs the daemon about 5 MB of RSS on every node (bench/daemon).
+ */
+export function buildDaemonServer(deps: DaemonServerDeps): DaemonHttpServer {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    handle(deps, req, res).catch((err: unknown) => {
+      deps.log.error({ err, url: req.url }, 'request failed');
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+      else res.destroy();
+    });
+  };
+  const server: Server = deps.tls
+    ? (createHttpsServer({ ...deps.tls, minVersion: TLS_MIN_VERSION }, onRequest) as unknown as Server)
+    : createHttpServer(onRequest);
+  const scheme = deps.tls ? 'https' : 'http';
+  return {
+    server,
+    listen: ({ host, port }) =>
+      new Promise<string>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          const bound = (server.address() as AddressInfo).port;
+          // A wildcard is no address to connect to: name loopback, as a client on this host would use.
+          const shown = host === '0.0.0.0' || host === '' ? '127.0.0.1' : host === '::' ? '::1' : host;
+          resolve(`${scheme}://${shown.includes(':') ? `[${shown}]` : shown}:${bound}`);
+        });
+      }),
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        if (!server.listening) return resolve();
+        server.close((err) => (err !== undefined ? reject(err) : resolve()));
+        // Scrapers keep connections open between scrapes: without this, close() would wait for them to time out.
+        server.closeIdleConnections();
+      }),
+  };
 }
 
 export interface DaemonListenOptions extends Omit<DaemonServerDeps, 'tls'> {
@@ -64,7 +151,6 @@ export interface DaemonListenOptions extends Omit<DaemonServerDeps, 'tls'> {
 }
 
 export interface DaemonServer {
-  readonly app: FastifyInstance;
   /** `https://host:port` or `http://host:port` */
   readonly address: string;
   close(): Promise<void>;
@@ -74,21 +160,22 @@ export interface DaemonServer {
 export async function startDaemonServer(options: DaemonListenOptions): Promise<DaemonServer> {
   const files = options.certDir !== undefined ? certFilesIn(options.certDir) : undefined;
   const tls = files !== undefined ? await readKeyPair(files) : undefined;
-  const app = buildDaemonServer({ ...options, tls });
-  const address = await app.listen({ host: options.host, port: options.port });
+  const http = buildDaemonServer({ ...options, tls });
+  const address = await http.listen({ host: options.host, port: options.port });
   let certs: CertWatcher | undefined;
   if (files !== undefined && tls !== undefined) {
-    certs = reloadServerCertificates(app.server as unknown as SecureServer, files, tls, {
+    // buildDaemonServer made an https.Server for this pair: it has setSecureContext.
+    const secure = http.server as unknown as Parameters<typeof reloadServerCertificates>[0];
+    certs = reloadServerCertificates(secure, files, tls, {
       log: options.log,
       ...(options.certPollMs !== undefined ? { intervalMs: options.certPollMs } : {}),
     });
   }
   return {
-    app,
     address,
     async close() {
       certs?.close();
-      await app.close();
+      await http.close();
     },
   };
 }

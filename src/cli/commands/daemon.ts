@@ -11,6 +11,7 @@ import {
 } from '../../config/role.js';
 import { cachedProfile } from '../../daemon/cached-profile.js';
 import { EventRecorder } from '../../daemon/event-recorder.js';
+import { lazyEnricherClient, lazyRecorderClient } from '../../daemon/lazy-rpc.js';
 import { createDaemonMetrics } from '../../daemon/metrics.js';
 import { TokenReviewAuthorizer } from '../../daemon/metrics-auth.js';
 import { NodeStatusWriter } from '../../daemon/node-status-writer.js';
@@ -26,8 +27,6 @@ import { createKubeClient, makeRestInformer } from '../../k8s/rest/index.js';
 import { SECCOMP_PROFILES } from '../../k8s/resources.js';
 import { createMetrics } from '../../metrics/index.js';
 import { resolveBuiltinBase } from '../../profiles/builtin-bases.js';
-import { EnricherClient } from '../../rpc/enricher-client.js';
-import { RecorderClient } from '../../rpc/recorder-client.js';
 import type { SeccompProfile } from '../../profiles/types.js';
 import { type Command, EXIT_OK } from '../command.js';
 import { parseCommandArgs } from '../parse-args.js';
@@ -122,9 +121,9 @@ Exit codes: 0 after a clean shutdown (SIGTERM/SIGINT), 1 on a start-up error, 2 
       namespace: watched,
     });
     const recorderSocket = values['recorder-socket'] ?? env['SPO_RECORDER_SOCKET'];
-    const recorderClient = recorderSocket ? new RecorderClient(recorderSocket) : undefined;
+    const recorderClient = recorderSocket ? lazyRecorderClient(recorderSocket) : undefined;
     const enricherSocket = values['enricher-socket'] ?? env['SPO_ENRICHER_SOCKET'];
-    const enricherClient = enricherSocket ? new EnricherClient(enricherSocket) : undefined;
+    const enricherClient = enricherSocket ? lazyEnricherClient(enricherSocket) : undefined;
     const recording =
       recorderClient !== undefined || enricherClient !== undefined
         ? new RecordingController({

@@ -1,0 +1,62 @@
+// grpc-js and protobufjs cost the daemon about 4.5 MB of RSS (bench/daemon) on every node where a recorder or
+// the enricher is configured, yet the daemon calls them only while a pod is being recorded, which most nodes
+// never see. These stand-ins load the client at the first call, and then keep it.
+import type { EnricherClient } from '../rpc/enricher-client.js';
+import type { RecorderClient } from '../rpc/recorder-client.js';
+import type { RecordingControllerDeps } from './recording-controller.js';
+
+type RecorderCalls = NonNullable<RecordingControllerDeps['recorder']>;
+type EnricherCalls = NonNullable<RecordingControllerDeps['enricher']>;
+
+interface Closable {
+  /** Closes the client if one was ever made. */
+  close(): void;
+}
+
+/** Makes a client on first use; `close` before any use makes none. */
+function lazily<C extends { close(): void }>(make: () => Promise<C>) {
+  let client: Promise<C> | undefined;
+  let closed = false;
+  return {
+    get: (): Promise<C> => {
+      client ??= make();
+      return client;
+    },
+    close: (): void => {
+      if (closed) return;
+      closed = true;
+      // a client whose import failed has nothing to close; the failure was reported to its caller
+      void client?.then((c) => c.close()).catch(() => undefined);
+    },
+  };
+}
+
+/** `seccompctl recorder` on `socket`, dialled on the first recording. */
+export function lazyRecorderClient(socket: string): RecorderCalls & Closable {
+  const c = lazily(async (): Promise<RecorderClient> => {
+    const { RecorderClient } = await import('../rpc/recorder-client.js');
+    return new RecorderClient(socket);
+  });
+  return {
+    arm: async (owner) => (await c.get()).arm(owner),
+    disarm: async (owner) => (await c.get()).disarm(owner),
+    track: async (containerId, key) => (await c.get()).track(containerId, key),
+    collect: async (key) => (await c.get()).collect(key),
+    release: async (key) => (await c.get()).release(key),
+    close: c.close,
+  };
+}
+
+/** `seccompctl enricher` on `socket`, dialled on the first `recorder: logs` recording that ends. */
+export function lazyEnricherClient(socket: string): EnricherCalls & Closable {
+  const c = lazily(async (): Promise<EnricherClient> => {
+    const { EnricherClient } = await import('../rpc/enricher-client.js');
+    return new EnricherClient(socket);
+  });
+  return {
+    sync: async () => (await c.get()).sync(),
+    getSyscalls: async (selector) => (await c.get()).getSyscalls(selector),
+    resetSyscalls: async (selector) => (await c.get()).resetSyscalls(selector),
+    close: c.close,
+  };
+}
