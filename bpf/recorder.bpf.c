@@ -6,7 +6,8 @@
  *
  * Two places hold bitmaps. recorder_slots, a small direct-mapped array indexed by a hash of the
  * namespace's inode number, is the hot path: an array lookup the verifier inlines, one compare
- * of the owner, one bit test, all in kmalloc'ed memory (recorder.h says why that matters).
+ * of the owner, one bit test, all in kmalloc'ed memory (recorder.h says why that matters), done
+ * inline (on_sys_enter) before anything else is set up; the rest is a subprogram (record).
  * mntns_syscalls, a hash map keyed by inode number, takes the namespaces whose slot another one
  * holds, compat tasks, numbers past the slot's bitmap, and kernels without a namespace id.
  * Userspace drains the slots by running spo_rec_drain (BPF_PROG_TEST_RUN), which clears each word
@@ -210,8 +211,12 @@ static __always_inline bool slot_empty(struct recorder_slot *s)
 	return !any;
 }
 
-static __always_inline int record(__u32 inum, __u64 ns_id, bool compat, long nr,
-				  struct pt_regs *regs)
+/*
+ * Everything but the hot path (see on_sys_enter). A subprogram, not inlined: its registers and
+ * stack would otherwise be set up on every run, spills included, before the hot path's first branch
+ * (bench/README.md, session 4).
+ */
+static __noinline int record(__u32 inum, __u64 ns_id, bool compat, long nr, struct pt_regs *regs)
 {
 	struct recorder_slot *s = NULL;
 	struct recorder_entry *e;
@@ -299,6 +304,30 @@ static __always_inline int record(__u32 inum, __u64 ns_id, bool compat, long nr,
 	return set_bit(&e->flags, e->bits, word, bit, flags);
 }
 
+/*
+ * The hot path: a native syscall of a namespace that owns its slot, the bit most often set already.
+ * It does what record does in that case (record_slot without a runtime start), with nothing else
+ * live: the prctl that may mark the runtime's start, compat tasks, ids of 0, numbers past the slot
+ * and every miss go to record.
+ */
+static __always_inline int on_sys_enter(__u32 inum, __u64 ns_id, bool compat, long nr, struct pt_regs *regs)
+{
+	if (ns_id && !compat && (unsigned long)nr < RECORDER_SLOT_SYSCALLS && nr != NR_PRCTL) {
+		__u32 slot = recorder_slot_of(inum);
+		struct recorder_slot *s = bpf_map_lookup_elem(&recorder_slots, &slot);
+
+		if (s && s->owner == ns_id) {
+			__u64 *word = &s->bits[((__u32)nr >> 6) & (RECORDER_SLOT_WORDS - 1)];
+			__u64 bit = 1ULL << (nr & 63);
+
+			if (!(*word & bit))
+				__sync_fetch_and_or(word, bit);
+			return 0;
+		}
+	}
+	return record(inum, ns_id, compat, nr, regs);
+}
+
 /* everything a slot holds into *out, each word cleared with an atomic exchange: bits first, flags last */
 static __always_inline void take(struct recorder_slot *s, struct recorder_drained *out, __u32 slot,
 				 __u32 inum, __u64 ns_id)
@@ -382,7 +411,7 @@ int BPF_PROG(spo_rec_btf, struct pt_regs *regs, long id)
 #else
 	compat = task->thread_info.flags & (1UL << TIF_32BIT);
 #endif
-	return record(inum, ns_id, compat, id, regs);
+	return on_sys_enter(inum, ns_id, compat, id, regs);
 }
 
 /* plain raw tracepoint for kernels without their own BTF (userspace gives SPO_BTF_FILE) */
@@ -406,7 +435,7 @@ int BPF_PROG(spo_rec_raw, struct pt_regs *regs, long id)
 #else
 	compat = BPF_CORE_READ(task, thread_info.flags) & (1UL << TIF_32BIT);
 #endif
-	return record(inum, ns_id, compat, id, regs);
+	return on_sys_enter(inum, ns_id, compat, id, regs);
 }
 
 /* does nothing on the same hook: the floor the benchmark measures the recorder against */

@@ -1,24 +1,29 @@
 /**
  * Cost of the recorder per syscall, as ratios within one run (never a timed test).
  *
- *   node --import tsx bench/recorder/syscall-cost.ts [--rounds 9] [--iterations 2000000]
+ *   node --import tsx bench/recorder/syscall-cost.ts [--rounds 9] [--iterations 2000000] [--baseline DIR]
  *
  * A getpid loop runs under each condition in turn, the order rotating every round so drift (other load, CPU
  * frequency) spreads over all of them: no program (run directly, and launched like a recorded command); the empty
  * program on the same hook (the floor); the recorder with an unrecorded host process; the recorder with the loop
- * in a recorded mount namespace. Needs root and a built addon.
+ * in a recorded mount namespace. Needs root and a built addon. --baseline DIR adds the two recorder conditions again
+ * with another build of the addon (DIR/spo_recorder.node, e.g. a copy of native/build/Release made before a
+ * change), so a change is compared with what it replaces within one run rather than across runs.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { launchInFreshMntns } from '../../src/recorder/launcher.js';
-import { nativePaths } from '../../src/recorder/native.js';
+import { type NativeAddon, nativePaths } from '../../src/recorder/native.js';
 import { hostFacts, hostMntns, readMntns } from '../../src/recorder/proc.js';
 import { Recorder } from '../../src/recorder/recorder.js';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string' }, iterations: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { rounds: { type: 'string' }, iterations: { type: 'string' }, baseline: { type: 'string' } },
+});
 const rounds = Number(values.rounds ?? 9);
 const iterations = Number(values.iterations ?? 2_000_000);
 
@@ -98,11 +103,44 @@ const floor = new Recorder({
   program: 'floor',
 });
 const recorder = new Recorder({ log, mode: 'all', facts, hostMntns: host, selfMntns: readMntns('self') });
+const baselineAddon =
+  values.baseline === undefined
+    ? undefined
+    : (createRequire(import.meta.url)(join(values.baseline, 'spo_recorder.node')) as NativeAddon);
+const baseline =
+  baselineAddon === undefined
+    ? undefined
+    : new Recorder({
+        log,
+        mode: 'all',
+        facts,
+        hostMntns: host,
+        selfMntns: readMntns('self'),
+        native: new baselineAddon.Recorder(),
+      });
 floor.open();
 recorder.open();
+baseline?.open();
 
-type Condition = 'none' | 'none, launched' | 'floor' | 'recorder, host process' | 'recorder, recorded mntns';
-const conditions: Record<Condition, () => Promise<number>> = {
+type Condition =
+  | 'none'
+  | 'none, launched'
+  | 'floor'
+  | 'recorder, host process'
+  | 'recorder, recorded mntns'
+  | 'baseline, host process'
+  | 'baseline, recorded mntns';
+
+async function armedHostLoop(armed: Recorder): Promise<number> {
+  const disarm = armed.arm();
+  try {
+    return hostLoop();
+  } finally {
+    disarm();
+  }
+}
+
+const conditions: Partial<Record<Condition, () => Promise<number>>> = {
   none: async () => hostLoop(),
   'none, launched': async () => launchedLoop(),
   floor: async () => {
@@ -113,21 +151,20 @@ const conditions: Record<Condition, () => Promise<number>> = {
       disarm();
     }
   },
-  'recorder, host process': async () => {
-    const disarm = recorder.arm();
-    try {
-      return hostLoop();
-    } finally {
-      disarm();
-    }
-  },
+  'recorder, host process': async () => armedHostLoop(recorder),
   'recorder, recorded mntns': async () => launchedLoop(recorder),
 };
+if (baseline !== undefined) {
+  conditions['baseline, host process'] = async () => armedHostLoop(baseline);
+  conditions['baseline, recorded mntns'] = async () => launchedLoop(baseline);
+}
 
 const programOf: Partial<Record<Condition, Recorder>> = {
   floor,
   'recorder, host process': recorder,
   'recorder, recorded mntns': recorder,
+  'baseline, host process': baseline,
+  'baseline, recorded mntns': baseline,
 };
 const names = Object.keys(conditions) as Condition[];
 const samples = new Map<Condition, number[]>(names.map((n) => [n, []]));
@@ -139,12 +176,12 @@ for (const pass of ['loop', 'program'] as const) {
       const name = names[(i + r) % names.length]!;
       const prog = programOf[name];
       if (pass === 'loop') {
-        samples.get(name)!.push(await conditions[name]());
+        samples.get(name)!.push(await conditions[name]!());
         continue;
       }
       if (prog === undefined) continue;
       const before = progRunStats(prog.info().progId);
-      await conditions[name]();
+      await conditions[name]!();
       {
         const after = progRunStats(prog.info().progId);
         const total = progTime.get(name)!;
@@ -179,7 +216,7 @@ const perRun = (name: Condition) => {
 };
 const floorRun = perRun('floor');
 console.log('program run time (kernel.bpf_stats_enabled), ns per syscall:');
-for (const name of ['floor', 'recorder, host process', 'recorder, recorded mntns'] as const) {
+for (const name of names.filter((n) => programOf[n] !== undefined)) {
   const ns = perRun(name);
   console.log(
     `  ${name.padEnd(26)} ${ns.toFixed(1)} ns  (${(ns - floorRun).toFixed(1)} ns over floor, ${(ns / floorRun).toFixed(2)}x floor)`,
@@ -187,3 +224,4 @@ for (const name of ['floor', 'recorder, host process', 'recorder, recorded mntns
 }
 floor.close();
 recorder.close();
+baseline?.close();
