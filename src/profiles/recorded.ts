@@ -15,18 +15,23 @@ export interface RecordedInput {
 /**
  * Calls runc's own Go runtime may make at any moment between installing a container's filter and the
  * container's execve, whatever the workload is: futex wake-ups and sleeps (a failed FUTEX_WAKE makes Go crash
- * with SIGSEGV, exit 139), sysmon's nanosleep and sched_yield, and signal-based preemption (getpid + tgkill to
- * send SIGURG, gettid, rt_sigreturn at the end of the handler). Whether one of them falls into that window
- * depends on timing, so one recording of a start sees them only sometimes; a profile that lacks one then kills
- * its own container on an unlucky start. They are unioned into every recorded container profile instead of
- * naming a runtime base (`baseProfileName: runc-v...`): the recording already holds everything the runtime
- * does deterministically after the filter goes in (the eBPF recorder keeps all of runc init from its
+ * with SIGSEGV, exit 139), sysmon's nanosleep and sched_yield, signal-based preemption (getpid + tgkill to
+ * send SIGURG, gettid, rt_sigreturn at the end of the handler), a new OS thread when one blocks (clone: Go's
+ * newosproc throws "failed to create new OS thread" on an error) and the network poller looking for work
+ * (epoll_pwait, which Go uses on every Linux architecture: a blocking poll that fails throws "netpoll failed").
+ * Whether one of them falls into that window depends on timing, so one recording of a start sees them only
+ * sometimes (clone was in 2 of 6 busybox recordings, docs/recording.md); a profile that lacks one then kills its
+ * own container on an unlucky start. They are unioned into every recorded container profile instead of naming a
+ * runtime base (`baseProfileName: runc-v...`): the recording already holds everything the runtime does
+ * deterministically after the filter goes in (the eBPF recorder keeps all of runc init from its
  * `prctl(PR_GET_PDEATHSIG)` on, the log enricher every call the log profile let through), so only these
- * timing-dependent calls are missing, and seven names keep the profile smaller than a base would and
+ * timing-dependent calls are missing, and nine names keep the profile smaller than a base would and
  * self-contained (it needs no built-in base for the node's runc version). Every name exists on x86_64 and
- * aarch64.
+ * aarch64 (neither is a legacy call such as epoll_wait or fork, which aarch64 lacks).
  */
 export const RUNTIME_TIMING_SYSCALLS: readonly string[] = [
+  'clone',
+  'epoll_pwait',
   'futex',
   'getpid',
   'gettid',
