@@ -3,7 +3,7 @@
 //   binding      a ProfileBinding: our binding webhook only
 //   unselected   a binding and a recording whose podSelector does not select the pod: both opt-in labels, but
 //                the recording webhook's matchConditions keep the call away, so binding only again
-//   both         a binding and a recording that selects the pod: recording, then binding
+//   both         a binding and a recording that selects the pod: the binding webhook records it too (1 call)
 //   floor-1      one trivial webhook (bench/webhook/trivial-webhook.ts: allowed, no patch)
 //   floor-2      two trivial webhooks
 // floor-N says what N webhook calls cost on this apiserver whoever answers them, so the ratios of our cases can
@@ -244,7 +244,7 @@ try {
 ${line('none', 'no webhook')}
 ${line('binding', 'binding only (1 call)')}
 ${line('unselected', 'binding + recording ns, pod not selected by the recording (1 call)')}
-${line('both', 'pod bound and recorded (2 calls)')}
+${line('both', 'pod bound and recorded (1 call: binding records too)')}
 ${line('floor1', 'one trivial webhook (1 call)')}
 ${line('floor2', 'two trivial webhooks (2 calls)')}
   apiserver's time per call (mean): ${call('binding.spo.io')}; ${call(RECORDING_WEBHOOK_NAME)}; ${call(FLOOR_A)}; ${call(FLOOR_B)}

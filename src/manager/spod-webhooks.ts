@@ -1,3 +1,6 @@
+import { BINDING_WEBHOOK_NAME, RECORDING_WEBHOOK_NAME } from '../webhook/configuration.js';
+import { ENABLE_BINDING_LABEL } from './opt-in.js';
+
 export interface SelectorRequirement {
   readonly key: string;
   readonly operator: string;
@@ -91,8 +94,9 @@ export function planWebhookOptions(
 ): WebhookPlan {
   const ops: JsonPatchOp[] = [];
   const changes: string[] = [];
+  const fallbacks = leaveToBindingOnlyByDefault(defaults, options);
   current.forEach((hook, i) => {
-    const fallback = defaults.find((d) => d.name === hook.name);
+    const fallback = fallbacks.find((d) => d.name === hook.name);
     if (fallback === undefined) return;
     const option = options.find((o) => o.name === hook.name);
     const failurePolicy = option?.failurePolicy ?? fallback.failurePolicy;
@@ -110,4 +114,31 @@ export function planWebhookOptions(
     }
   });
   return { ops, changes };
+}
+
+/**
+ * By default the recording webhook leaves namespaces with the binding opt-in label to the binding webhook,
+ * which records there too. A custom selector on the binding webhook may no longer call it there, so then the
+ * recording webhook's default drops that requirement: a pod may be seen by both (the second pass changes
+ * nothing), but no pod a recording selects goes unrecorded.
+ */
+export function leaveToBindingOnlyByDefault(
+  defaults: readonly WebhookView[],
+  options: readonly WebhookOption[],
+): readonly WebhookView[] {
+  const custom = options.some((o) => o.name === BINDING_WEBHOOK_NAME && o.namespaceSelector !== undefined);
+  if (!custom) return defaults;
+  return defaults.map((d) => {
+    const expressions = d.namespaceSelector?.matchExpressions;
+    if (d.name !== RECORDING_WEBHOOK_NAME || expressions === undefined) return d;
+    return {
+      ...d,
+      namespaceSelector: {
+        ...d.namespaceSelector,
+        matchExpressions: expressions.filter(
+          (e) => !(e.key === ENABLE_BINDING_LABEL && e.operator === 'DoesNotExist'),
+        ),
+      },
+    };
+  });
 }

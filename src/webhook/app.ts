@@ -9,6 +9,7 @@ import Fastify, {
 } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { ProfileRecording } from '../profiles/types.js';
 import type { AdmissionResult, WebhookMetrics } from '../metrics/index.js';
 import {
   type AdmissionRequest,
@@ -23,6 +24,7 @@ import { BINDING_PATH, RECORDING_PATH } from './paths.js';
 import type { Decision } from './decision.js';
 import type { Pod } from './pod.js';
 import { decideRecording } from './recording.js';
+import { recordedThenBound } from './recorded-then-bound.js';
 import type { AdmissionState } from './state.js';
 import { outsideWatchedNamespace } from './watch-scope.js';
 import { TLS_MIN_VERSION, type KeyPair } from './tls-reloader.js';
@@ -54,7 +56,7 @@ interface Webhook {
    * failurePolicy, so an answer from a sick server means the same as no answer: binding refuses, recording admits.
    */
   readonly failClosed: boolean;
-  decide(pod: Pod, request: AdmissionRequest): Decision;
+  decide(pod: Pod, request: AdmissionRequest, log: FastifyBaseLogger): Decision;
 }
 
 class BadReview extends Error {
@@ -109,13 +111,14 @@ export function buildApp(deps: WebhookAppDeps): FastifyInstance {
     {
       name: 'binding',
       failClosed: true,
-      decide: (pod, request) =>
-        decideBinding(
-          pod,
-          state.bindings(request.namespace),
-          state.profiles(request.namespace),
-          request.namespace,
-        ),
+      decide: (pod, request, log) => {
+        const namespace = request.namespace;
+        const bind = (p: Pod) =>
+          decideBinding(p, state.bindings(namespace), state.profiles(namespace), namespace);
+        const recordings = state.recordings(namespace);
+        if (recordings.length === 0) return bind(pod);
+        return recordedThenBound(pod, recordOrWarn(pod, recordings, request, log), bind);
+      },
     },
     {
       name: 'recording',
@@ -127,6 +130,31 @@ export function buildApp(deps: WebhookAppDeps): FastifyInstance {
   for (const webhook of webhooks) {
     const path = webhook.name === 'binding' ? BINDING_PATH : RECORDING_PATH;
     app.post(path, (request, reply) => admit(webhook, request, reply));
+  }
+
+  /**
+   * The recording half of a binding call fails like the recording webhook did (failurePolicy Ignore): the pod is
+   * admitted unrecorded with a warning, and still bound.
+   */
+  function recordOrWarn(
+    pod: Pod,
+    recordings: readonly ProfileRecording[],
+    req: AdmissionRequest,
+    log: FastifyBaseLogger,
+  ): Decision {
+    try {
+      return decideRecording(pod, recordings, { operatorNamespace });
+    } catch (err) {
+      log.error(
+        { webhook: 'recording', uid: req.uid, namespace: req.namespace, err },
+        'recording decision failed',
+      );
+      return {
+        patch: [],
+        warnings: ['recording webhook internal error; pod admitted unrecorded'],
+        reasons: [],
+      };
+    }
   }
 
   function admit(webhook: Webhook, request: FastifyRequest, reply: FastifyReply) {
@@ -169,7 +197,7 @@ export function buildApp(deps: WebhookAppDeps): FastifyInstance {
       return failure(webhook, req, 'webhook caches are not synced yet');
     }
     try {
-      const decision = webhook.decide(target.pod, req);
+      const decision = webhook.decide(target.pod, req, log);
       if (decision.patch.length > 0 || decision.warnings.length > 0) {
         log.info({ ...ctx, reasons: decision.reasons, warnings: decision.warnings }, 'pod admitted');
       }

@@ -50,6 +50,7 @@ export function webhookConfiguration(
     label: string,
     failurePolicy: 'Fail' | 'Ignore',
     reinvocationPolicy: 'IfNeeded' | 'Never',
+    leaveTo?: string,
   ) => ({
     name,
     admissionReviewVersions: ['v1'],
@@ -73,6 +74,7 @@ export function webhookConfiguration(
           namespaceSelector: {
             matchExpressions: [
               { key: label, operator: 'Exists' },
+              ...(leaveTo !== undefined ? [{ key: leaveTo, operator: 'DoesNotExist' }] : []),
               {
                 key: 'kubernetes.io/metadata.name',
                 operator: 'NotIn',
@@ -106,7 +108,17 @@ export function webhookConfiguration(
       // Recording first, binding last: binding reads the recording's logs annotation, and as the last of our
       // webhooks only it needs reinvocation (for containers a later webhook, e.g. a sidecar injector, adds).
       // Recording with IfNeeded would be called a third time after every bound pod: +~4 ms per create.
-      entry(RECORDING_WEBHOOK_NAME, RECORDING_PATH, ENABLE_RECORDING_LABEL, 'Ignore', 'Never'),
+      // Namespaces that bind as well are left to the binding webhook, which records there too
+      // (recorded-then-bound.ts): one call per pod instead of two. Single-namespace mode selects by name, so
+      // both are called there; the second pass is idempotent.
+      entry(
+        RECORDING_WEBHOOK_NAME,
+        RECORDING_PATH,
+        ENABLE_RECORDING_LABEL,
+        'Ignore',
+        'Never',
+        ENABLE_BINDING_LABEL,
+      ),
       entry(BINDING_WEBHOOK_NAME, BINDING_PATH, ENABLE_BINDING_LABEL, 'Fail', 'IfNeeded'),
     ],
   };

@@ -80,6 +80,43 @@ async function main(c: Cluster) {
       0,
     );
   };
+  /** Reviews each webhook path answered so far, by the webhook's own counter. */
+  const callsOf = async (webhook: 'binding' | 'recording') => {
+    const res = await httpsRequest(`${webhookUrl()}/metrics`, {
+      ca: readFileSync(join(operatorPaths.certDir, 'ca.crt'), 'utf8'),
+    });
+    const re = new RegExp(
+      `^webhook_admission_requests_total\\{[^}]*webhook="${webhook}"[^}]*\\} (\\d+)`,
+      'gm',
+    );
+    return [...res.body.matchAll(re)].reduce((n, m) => n + Number(m[1]), 0);
+  };
+  /** The seed's eBPF ProfileRecording (my-recording, selects app: my-app) in `namespace`. */
+  const seedRecording = async (namespace: string) => {
+    const bpf = await seed('recording-bpf.yaml');
+    await createCustom(namespace, 'profilerecordings', 'v1alpha1', {
+      ...bpf,
+      metadata: { ...(bpf['metadata'] as object), namespace },
+    });
+  };
+  /** Deletes the namespace's last binding and waits for the manager to take the opt-in label away. */
+  const deleteLastBinding = async (namespace: string, name: string) => {
+    await custom.deleteNamespacedCustomObject({
+      group: GROUP,
+      version: 'v1alpha1',
+      namespace,
+      plural: 'profilebindings',
+      name,
+    });
+    await waitFor(
+      async () =>
+        !(
+          'spo.x-k8s.io/enable-binding' in
+          ((await c.core.readNamespace({ name: namespace })).metadata?.labels ?? {})
+        ),
+      { what: 'the opt-in label removed with the last binding', timeoutMs: 60_000 },
+    );
+  };
   const profileOf = (p: PodLike, i = 0, init = false) =>
     (init ? p.spec?.initContainers : p.spec?.containers)?.[i]?.securityContext?.['seccompProfile'] as
       | { type: string; localhostProfile?: string }
@@ -231,11 +268,7 @@ async function main(c: Cluster) {
   t.test('recording webhook: the seed ProfileRecordings', async (t) => {
     const ns = await createNamespace(c, 'rec');
     t.teardown(() => deleteNamespace(c, ns));
-    const bpf = await seed('recording-bpf.yaml');
-    await createCustom(ns, 'profilerecordings', 'v1alpha1', {
-      ...bpf,
-      metadata: { ...(bpf['metadata'] as object), namespace: ns },
-    });
+    await seedRecording(ns);
     const pod: PodLike = {
       metadata: { name: 'app', labels: { app: 'my-app' } },
       spec: {
@@ -287,6 +320,51 @@ async function main(c: Cluster) {
     t.equal(profileOf(logs.body, 1), undefined, 'the unselected container keeps its profile');
   });
 
+  t.test('a pod both bound and recorded costs one webhook call, not two', async (t) => {
+    const ns = await createNamespace(c, 'both');
+    t.teardown(() => deleteNamespace(c, ns));
+    await profile(ns, 'p1');
+    await binding(ns, 'b1', 'nginx:1.19.1', 'p1');
+    await seedRecording(ns);
+    const pod: PodLike = {
+      metadata: { name: 'app', labels: { app: 'my-app' } },
+      spec: { containers: [{ name: 'nginx', image: 'nginx:1.19.1' }] },
+    };
+    const recordedAndBound = (p: PodLike) =>
+      p.metadata?.labels?.['spo.x-k8s.io/recording-id'] === 'my-recording' && profileOf(p) !== undefined;
+    await waitFor(
+      async () => {
+        const labels = (await c.core.readNamespace({ name: ns })).metadata?.labels ?? {};
+        return (
+          'spo.x-k8s.io/enable-binding' in labels &&
+          'spo.x-k8s.io/enable-recording' in labels &&
+          recordedAndBound((await createPod(c.kc, ns, pod, true)).body)
+        );
+      },
+      { what: 'both opt-in labels and a dry run recorded and bound', timeoutMs: 30_000 },
+    );
+    const before = { binding: await callsOf('binding'), recording: await callsOf('recording') };
+    const created = await createPod(c.kc, ns, pod);
+    t.equal(created.status, 201);
+    t.equal(created.body.metadata?.labels?.['spo.x-k8s.io/recording-id'], 'my-recording');
+    t.same(created.body.metadata?.annotations?.['io.containers.trace-bpf/nginx'], 'my-recording');
+    t.same(profileOf(created.body), { type: 'Localhost', localhostProfile: `operator/${ns}/p1.json` });
+    t.same(
+      { binding: await callsOf('binding'), recording: await callsOf('recording') },
+      { binding: before.binding + 1, recording: before.recording },
+      'the binding webhook answered for both; the recording webhook was not called',
+    );
+
+    // With the last binding gone the manager removes the binding label, and the recording webhook is called again.
+    await c.core.deleteNamespacedPod({ name: 'app', namespace: ns, gracePeriodSeconds: 0 });
+    await deleteLastBinding(ns, 'b1');
+    const recordingBefore = await callsOf('recording');
+    const alone = await createPod(c.kc, ns, { ...pod, metadata: { ...pod.metadata, name: 'app2' } }, true);
+    t.equal(alone.body.metadata?.labels?.['spo.x-k8s.io/recording-id'], 'my-recording', 'still recorded');
+    t.equal(profileOf(alone.body), undefined, 'no longer bound');
+    t.equal(await callsOf('recording'), recordingBefore + 1, 'by the recording webhook');
+  });
+
   t.test('manager: activeWorkloads and finalizer follow the pods', async (t) => {
     const ns = await createNamespace(c, 'usage');
     t.teardown(() => deleteNamespace(c, ns));
@@ -332,20 +410,7 @@ async function main(c: Cluster) {
       { what: 'activeWorkloads and finalizer cleared', timeoutMs: 60_000 },
     );
     t.pass('pod gone: activeWorkloads empty, finalizer removed');
-    await custom.deleteNamespacedCustomObject({
-      group: GROUP,
-      version: 'v1alpha1',
-      namespace: ns,
-      plural: 'profilebindings',
-      name: 'b1',
-    });
-    await waitFor(
-      async () =>
-        !(
-          'spo.x-k8s.io/enable-binding' in ((await c.core.readNamespace({ name: ns })).metadata?.labels ?? {})
-        ),
-      { what: 'the opt-in label removed with the last binding', timeoutMs: 30_000 },
-    );
+    await deleteLastBinding(ns, 'b1');
     t.pass('last binding deleted: the manager removed the opt-in label it had set');
   });
 

@@ -33,43 +33,53 @@ t.test('no options on a fresh configuration: nothing to patch', async (t) => {
   t.same(planWebhookOptions(defaults, defaults, [], excluded), { ops: [], changes: [] });
 });
 
-t.test('the seed example: binding Ignore with its own selector; recording untouched', async (t) => {
-  const { plan, next } = apply(fresh(), [
-    { name: 'binding.spo.io', failurePolicy: 'Ignore', namespaceSelector: team },
-  ]);
-  t.equal(plan.ops.length, 2);
-  const binding = byName(next.webhooks, 'binding.spo.io');
-  t.equal(binding?.failurePolicy, 'Ignore');
-  t.same(binding?.namespaceSelector, {
-    matchLabels: { team: 'a' },
-    matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: excluded }],
-  });
-  t.same(byName(next.webhooks, 'recording.spo.io'), byName(defaults, 'recording.spo.io'));
-  t.match(plan.changes, [
-    /binding\.spo\.io failurePolicy Fail -> Ignore/,
-    /binding\.spo\.io namespaceSelector/,
-  ]);
-  for (const [i, w] of next.webhooks.entries()) {
-    t.equal(w.clientConfig.caBundle, 'Q0E=', `caBundle of webhook ${i} untouched`);
-  }
-  t.same(
-    planWebhookOptions(
-      next.webhooks,
-      defaults,
-      [{ name: 'binding.spo.io', failurePolicy: 'Ignore', namespaceSelector: team }],
-      excluded,
-    ).ops,
-    [],
-    'idempotent',
-  );
-});
+t.test(
+  'the seed example: binding Ignore with its own selector; recording no longer defers to it',
+  async (t) => {
+    const { plan, next } = apply(fresh(), [
+      { name: 'binding.spo.io', failurePolicy: 'Ignore', namespaceSelector: team },
+    ]);
+    t.equal(plan.ops.length, 3);
+    const binding = byName(next.webhooks, 'binding.spo.io');
+    t.equal(binding?.failurePolicy, 'Ignore');
+    t.same(binding?.namespaceSelector, {
+      matchLabels: { team: 'a' },
+      matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: excluded }],
+    });
+    // The binding webhook may not be called where both opt-in labels are any more, so recording is.
+    const recording = byName(next.webhooks, 'recording.spo.io');
+    t.same(recording?.namespaceSelector?.matchExpressions, [
+      { key: 'spo.x-k8s.io/enable-recording', operator: 'Exists' },
+      { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: excluded },
+    ]);
+    t.equal(recording?.failurePolicy, 'Ignore');
+    t.match(plan.changes, [
+      /recording\.spo\.io namespaceSelector/,
+      /binding\.spo\.io failurePolicy Fail -> Ignore/,
+      /binding\.spo\.io namespaceSelector/,
+    ]);
+    for (const [i, w] of next.webhooks.entries()) {
+      t.equal(w.clientConfig.caBundle, 'Q0E=', `caBundle of webhook ${i} untouched`);
+    }
+    t.same(
+      planWebhookOptions(
+        next.webhooks,
+        defaults,
+        [{ name: 'binding.spo.io', failurePolicy: 'Ignore', namespaceSelector: team }],
+        excluded,
+      ).ops,
+      [],
+      'idempotent',
+    );
+  },
+);
 
 t.test('removing the option restores the defaults', async (t) => {
   const changed = apply(fresh(), [
     { name: 'binding.spo.io', failurePolicy: 'Ignore', namespaceSelector: team },
   ]).next;
   const { plan, next } = apply(changed, []);
-  t.equal(plan.ops.length, 2);
+  t.equal(plan.ops.length, 3);
   t.same(next.webhooks, fresh().webhooks);
 });
 
@@ -107,4 +117,24 @@ t.test('system namespaces stay excluded, without doubling an exclusion the user 
   t.same(withExclusions({}, excluded), {
     matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: excluded }],
   });
+});
+
+t.test('by default recording leaves namespaces that bind to the binding webhook', async (t) => {
+  t.match(byName(defaults, 'recording.spo.io')?.namespaceSelector?.matchExpressions, [
+    { key: 'spo.x-k8s.io/enable-recording', operator: 'Exists' },
+    { key: 'spo.x-k8s.io/enable-binding', operator: 'DoesNotExist' },
+    { key: 'kubernetes.io/metadata.name', operator: 'NotIn' },
+  ]);
+  const onlyPolicy = apply(fresh(), [{ name: 'binding.spo.io', failurePolicy: 'Ignore' }]).next;
+  t.same(
+    byName(onlyPolicy.webhooks, 'recording.spo.io'),
+    byName(defaults, 'recording.spo.io'),
+    'a binding failurePolicy alone keeps the deferral',
+  );
+  const ownRecording = apply(fresh(), [{ name: 'recording.spo.io', namespaceSelector: team }]).next;
+  t.same(
+    byName(ownRecording.webhooks, 'recording.spo.io')?.namespaceSelector,
+    withExclusions(team, excluded),
+    "a recording selector of the user's replaces the default whole (both may then be called)",
+  );
 });

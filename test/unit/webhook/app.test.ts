@@ -114,6 +114,138 @@ t.test('recording webhook labels and annotates; v1beta1 reviews are answered in 
   t.same(patched.metadata.annotations, { 'io.containers.trace-bpf/nginx': 'my-recording' });
 });
 
+/** What the apiserver stored when both webhooks were called: recording first, then binding on its result. */
+async function twoCalls(app: ReturnType<typeof setup>['app'], object: unknown) {
+  const post = async (url: string, o: unknown) =>
+    (await app.inject({ method: 'POST', url, payload: review(o) })).json() as ReviewResponse;
+  const first = await post(RECORDING_PATH, object);
+  const afterRecording = fastJsonPatch.applyPatch(structuredClone(object), patchOf(first)).newDocument;
+  const second = await post(BINDING_PATH, afterRecording);
+  return {
+    pod: fastJsonPatch.applyPatch(structuredClone(afterRecording), patchOf(second)).newDocument,
+    warnings: [...(first.response.warnings ?? []), ...(second.response.warnings ?? [])],
+  };
+}
+
+function bothState(recordings: ProfileRecording[], bindings: ProfileBinding[] = [binding]) {
+  const metrics = createMetrics({ defaults: false });
+  const app = buildApp({
+    state: staticState({
+      bindings,
+      recordings,
+      profiles: { 'my-namespace': ['profile-complain', 'any'] },
+    }),
+    log: pino({ level: 'silent' }),
+    metrics: webhookMetrics(metrics),
+    registry: metrics.registry,
+    operatorNamespace: 'security-profiles-operator',
+  });
+  return { app, registry: metrics.registry };
+}
+
+t.test('a pod both bound and recorded: one binding call answers as the two calls did', async (t) => {
+  const { app } = setup(t);
+  const once = (
+    await app.inject({ method: 'POST', url: BINDING_PATH, payload: review(pod) })
+  ).json() as ReviewResponse;
+  const combined = fastJsonPatch.applyPatch(structuredClone(pod), patchOf(once)).newDocument;
+  t.same(combined, {
+    ...pod,
+    metadata: {
+      name: 'web',
+      labels: { app: 'my-app', 'spo.x-k8s.io/recording-id': 'my-recording' },
+      annotations: { 'io.containers.trace-bpf/nginx': 'my-recording' },
+    },
+    spec: {
+      containers: [
+        {
+          name: 'nginx',
+          image: 'nginx:1.19.1',
+          securityContext: {
+            seccompProfile: {
+              type: 'Localhost',
+              localhostProfile: 'operator/my-namespace/profile-complain.json',
+            },
+          },
+        },
+      ],
+    },
+  });
+  t.same(combined, (await twoCalls(app, pod)).pod, 'the same pod as recording then binding');
+  const again = (
+    await app.inject({ method: 'POST', url: BINDING_PATH, payload: review(combined) })
+  ).json() as ReviewResponse;
+  t.same(again.response, { uid: '705ab4f5-6393-11e8-b7cc-42010a800002', allowed: true }, 'idempotent');
+});
+
+t.test('logs recording and a binding in one call: the logged container keeps the log profile', async (t) => {
+  const logs: ProfileRecording = {
+    ...recording,
+    metadata: { name: 'a-logs', namespace: 'my-namespace' },
+    spec: { ...recording.spec, recorder: 'logs', containers: ['nginx'] },
+  };
+  const wildcard: ProfileBinding = {
+    ...binding,
+    metadata: { name: 'everything', namespace: 'my-namespace' },
+    spec: { profileRef: { kind: 'SeccompProfile', name: 'any' }, image: '*' },
+  };
+  // a-logs and my-recording both select the pod: a warning, given once
+  const { app } = bothState([logs, recording], [binding, wildcard]);
+  t.teardown(() => app.close());
+  const twoContainers = {
+    ...pod,
+    spec: {
+      containers: [
+        { name: 'nginx', image: 'nginx:1.19.1' },
+        {
+          name: 'side',
+          image: 'busybox:1.36',
+          securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
+        },
+      ],
+    },
+  };
+  const once = (
+    await app.inject({ method: 'POST', url: BINDING_PATH, payload: review(twoContainers) })
+  ).json() as ReviewResponse;
+  const combined = fastJsonPatch.applyPatch(structuredClone(twoContainers), patchOf(once)).newDocument;
+  const expected = await twoCalls(app, twoContainers);
+  t.same(combined, expected.pod, 'the same pod as recording then binding');
+  t.same(once.response.warnings, expected.warnings, 'the same warnings');
+  t.same(
+    combined.spec.containers.map((c) => c.securityContext?.seccompProfile),
+    [
+      { type: 'Localhost', localhostProfile: 'operator/security-profiles-operator/log-enricher-trace.json' },
+      { type: 'Localhost', localhostProfile: 'operator/my-namespace/any.json' },
+    ],
+  );
+  t.match(once.response.warnings, [/only a-logs records it/, /side: seccompProfile RuntimeDefault replaced/]);
+  const again = (
+    await app.inject({ method: 'POST', url: BINDING_PATH, payload: review(combined) })
+  ).json() as ReviewResponse;
+  t.equal(again.response.patch, undefined, 'a second pass changes nothing');
+  t.equal(again.response.warnings, undefined, 'and does not repeat the warnings');
+});
+
+t.test('a recording decision that fails still binds the pod, with a warning', async (t) => {
+  const broken = { ...recording, spec: undefined } as unknown as ProfileRecording;
+  const { app, registry } = bothState([broken]);
+  t.teardown(() => app.close());
+  const body = (
+    await app.inject({ method: 'POST', url: BINDING_PATH, payload: review(pod) })
+  ).json() as ReviewResponse;
+  t.equal(body.response.allowed, true);
+  t.same(
+    patchOf(body).map((op) => op.path),
+    ['/spec/containers/0/securityContext'],
+  );
+  t.match(body.response.warnings, [/recording webhook internal error; pod admitted unrecorded/]);
+  t.match(
+    await registry.metrics(),
+    /webhook_admission_requests_total\{webhook="binding",result="patched"\} 1/,
+  );
+});
+
 t.test('a namespace without bindings gets an allowed response without patch', async (t) => {
   const { app } = setup(t);
   const res = await app.inject({
@@ -188,7 +320,15 @@ t.test('bad reviews get 400 or an allowed answer, and the app keeps answering', 
   const after = (
     await app.inject({ method: 'POST', url: BINDING_PATH, payload: review(pod) })
   ).json() as ReviewResponse;
-  t.equal(patchOf(after).length, 1, 'a good review afterwards is still decided');
+  t.same(
+    patchOf(after).map((op) => op.path),
+    [
+      '/metadata/labels/spo.x-k8s.io~1recording-id',
+      '/metadata/annotations',
+      '/spec/containers/0/securityContext',
+    ],
+    'a good review afterwards is still decided (recorded and bound)',
+  );
   const text = await registry.metrics();
   t.match(text, /webhook_admission_requests_total\{webhook="binding",result="bad_request"\} \d+/);
   t.match(text, /webhook_admission_requests_total\{webhook="binding",result="patched"\} \d+/);
