@@ -1,57 +1,28 @@
-import {
-  CustomObjectsApi,
-  type KubeConfig,
-  type KubernetesListObject,
-  type KubernetesObject,
-} from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { ProfileBinding, ProfileRecording } from '../profiles/types.js';
 import { type BindingIndex, indexBindings, type ProfileNames } from '../webhook/binding.js';
 import { sortRecordings } from '../webhook/recording.js';
 import type { AdmissionState } from '../webhook/state.js';
-import { type Informer, makeInformer } from './informer.js';
-import {
-  PROFILE_BINDINGS,
-  PROFILE_RECORDINGS,
-  type ResourceRef,
-  resourcePath,
-  SECCOMP_PROFILES,
-} from './resources.js';
-
-/**
- * A list function for a custom resource across namespaces, or in one namespace (single-namespace mode, where
- * RBAC grants nothing outside it). Pair it with `resourcePath(ref, namespace)` for the watch.
- */
-export function listCustom<T extends KubernetesObject>(kc: KubeConfig, ref: ResourceRef, namespace?: string) {
-  const api = kc.makeApiClient(CustomObjectsApi);
-  const { group, version, plural } = ref;
-  return () =>
-    (namespace === undefined
-      ? api.listClusterCustomObject({ group, version, plural })
-      : api.listNamespacedCustomObject({ group, version, plural, namespace })) as Promise<
-      KubernetesListObject<T>
-    >;
-}
+import { type Informer, type KubeClient, type KubeObject, makeRestInformer } from './rest/index.js';
+import { PROFILE_BINDINGS, PROFILE_RECORDINGS, type ResourceRef, SECCOMP_PROFILES } from './resources.js';
 
 /**
  * Per-namespace views for admission, derived lazily from three informers and dropped when anything in that
  * namespace changes, so a review costs a map lookup and the index is rebuilt at most once per change.
  */
 export class AdmissionCache implements AdmissionState {
-  private readonly bindingInformer: Informer<ProfileBinding & KubernetesObject>;
-  private readonly recordingInformer: Informer<ProfileRecording & KubernetesObject>;
-  private readonly profileInformer: Informer<KubernetesObject>;
+  private readonly bindingInformer: Informer<ProfileBinding & KubeObject>;
+  private readonly recordingInformer: Informer<ProfileRecording & KubeObject>;
+  private readonly profileInformer: Informer<KubeObject>;
   private readonly bindingViews = new Map<string, BindingIndex>();
   private readonly recordingViews = new Map<string, readonly ProfileRecording[]>();
   private readonly profileViews = new Map<string, ProfileNames>();
 
   /** `namespace`: single-namespace mode, only that namespace is watched. */
-  constructor(kc: KubeConfig, log: Logger, namespace?: string) {
-    const make = <T extends KubernetesObject>(ref: ResourceRef) =>
-      makeInformer<T>(kc, resourcePath(ref, namespace), listCustom<T>(kc, ref, namespace), {
-        log,
-        what: ref.plural,
-      });
+  constructor(kube: KubeClient, log: Logger, namespace?: string) {
+    // In single-namespace mode RBAC grants nothing outside the namespace, so the list and watch stay in it.
+    const make = <T extends KubeObject>(ref: ResourceRef) =>
+      makeRestInformer<T>(kube, { ...ref, namespace }, { log, what: ref.plural });
     this.bindingInformer = make(PROFILE_BINDINGS);
     this.recordingInformer = make(PROFILE_RECORDINGS);
     this.profileInformer = make(SECCOMP_PROFILES);

@@ -2,18 +2,22 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   type KubeConfig,
-  type KubernetesObject,
   PatchStrategy,
   setHeaderOptions,
   type V1Namespace,
   type V1Pod,
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { listCustom } from '../k8s/admission-cache.js';
 import { describeError, statusOf } from '../k8s/client.js';
-import { type Informer, makeInformer } from '../k8s/informer.js';
-import { listPods, PODS } from '../k8s/pods.js';
-import { PROFILE_BINDINGS, PROFILE_RECORDINGS, resourcePath } from '../k8s/resources.js';
+import {
+  type Informer,
+  type KubeClient,
+  type KubeObject,
+  makeRestInformer,
+  NAMESPACES,
+  PODS,
+} from '../k8s/rest/index.js';
+import { PROFILE_BINDINGS, PROFILE_RECORDINGS } from '../k8s/resources.js';
 import type { ManagerMetrics } from '../metrics/index.js';
 import type { ProfileBinding, ProfileRecording } from '../profiles/types.js';
 import { bindingSync, bindingUsage, type PodWithStatus } from './binding-usage.js';
@@ -21,6 +25,8 @@ import { optInPatch } from './opt-in.js';
 
 export interface ControllerOptions {
   readonly kc: KubeConfig;
+  /** Lists and watches (the informers); `kc` for the calls. */
+  readonly kube: KubeClient;
   readonly log: Logger;
   readonly metrics: ManagerMetrics;
   /** Never labelled for the webhooks: system namespaces and the operator's own. */
@@ -32,8 +38,8 @@ export interface ControllerOptions {
   readonly watchNamespace?: string | undefined;
 }
 
-type Binding = ProfileBinding & KubernetesObject;
-type Recording = ProfileRecording & KubernetesObject;
+type Binding = ProfileBinding & KubeObject;
+type Recording = ProfileRecording & KubeObject;
 
 const MAX_BACKOFF_MS = 30_000;
 
@@ -59,37 +65,26 @@ export class NamespaceController {
   private idleWaiters: Array<() => void> = [];
 
   constructor(private readonly options: ControllerOptions) {
-    const { kc, log, watchNamespace: only } = options;
+    const { kc, kube, log, watchNamespace: only } = options;
     this.core = kc.makeApiClient(CoreV1Api);
     this.custom = kc.makeApiClient(CustomObjectsApi);
     this.namespaces =
       only === undefined
-        ? makeInformer<V1Namespace>(kc, '/api/v1/namespaces', () => this.core.listNamespace(), {
-            log,
-            what: 'namespaces',
-          })
+        ? makeRestInformer<V1Namespace>(kube, NAMESPACES, { log, what: 'namespaces' })
         : undefined;
-    this.pods = makeInformer<V1Pod>(kc, resourcePath(PODS, only), listPods(kc, only), {
-      log,
-      what: 'pods',
-    });
-    this.bindings = makeInformer<Binding>(
-      kc,
-      resourcePath(PROFILE_BINDINGS, only),
-      listCustom<Binding>(kc, PROFILE_BINDINGS, only),
-      {
-        log,
-        what: 'profilebindings',
-      },
+    this.pods = makeRestInformer<V1Pod>(kube, { ...PODS, namespace: only }, { log, what: 'pods' });
+    this.bindings = makeRestInformer<Binding>(
+      kube,
+      { ...PROFILE_BINDINGS, namespace: only },
+      { log, what: 'profilebindings' },
     );
-    this.recordings = makeInformer<Recording>(
-      kc,
-      resourcePath(PROFILE_RECORDINGS, only),
-      listCustom<Recording>(kc, PROFILE_RECORDINGS, only),
+    this.recordings = makeRestInformer<Recording>(
+      kube,
+      { ...PROFILE_RECORDINGS, namespace: only },
       { log, what: 'profilerecordings' },
     );
     this.namespaces?.onChange((ns, verb) => verb !== 'delete' && this.enqueue(ns.metadata?.name));
-    for (const inf of [this.pods, this.bindings, this.recordings] as Informer<KubernetesObject>[]) {
+    for (const inf of [this.pods, this.bindings, this.recordings] as Informer<KubeObject>[]) {
       inf.onChange((o) => this.enqueue(o.metadata?.namespace));
     }
   }

@@ -1,5 +1,4 @@
 import {
-  CoreV1Api,
   CustomObjectsApi,
   type KubeConfig,
   type KubernetesObject,
@@ -12,9 +11,8 @@ import type { Logger } from 'pino';
 import { NODE_STATUS_PLURAL } from '../daemon/node-status-writer.js';
 import { profileLocation } from '../daemon/profile-path.js';
 import { DISABLED_LABEL, PARTIAL_LABEL } from '../daemon/profile-sync.js';
-import { listCustom } from '../k8s/admission-cache.js';
-import { type Informer, makeInformer } from '../k8s/informer.js';
-import { type ResourceRef, resourcePath, SECCOMP_PROFILES } from '../k8s/resources.js';
+import { type Informer, type KubeClient, makeRestInformer } from '../k8s/rest/index.js';
+import { type ResourceRef, SECCOMP_PROFILES } from '../k8s/resources.js';
 import { API_GROUP } from '../profiles/schema.js';
 import type { ProfileState, SeccompProfile, SecurityProfileNodeStatus } from '../profiles/types.js';
 import { DISABLED_CONDITION, rollUpNodeStates } from './profile-status.js';
@@ -25,12 +23,15 @@ import { WorkQueue } from './work-queue.js';
 export const IN_USE_FINALIZER = 'spo.x-k8s.io/in-use-by-active-pods';
 
 const NODE_STATUSES: ResourceRef = { group: API_GROUP, version: 'v1alpha1', plural: NODE_STATUS_PLURAL };
+const NODES: ResourceRef = { group: '', version: 'v1', plural: 'nodes' };
 
 type Profile = SeccompProfile & KubernetesObject & { metadata: { name: string } };
 type NodeStatus = SecurityProfileNodeStatus & KubernetesObject;
 
 export interface ProfileControllerOptions {
   readonly kc: KubeConfig;
+  /** Lists and watches (the informers); `kc` for the calls. */
+  readonly kube: KubeClient;
   readonly log: Logger;
   /** Shared with other controllers of the manager, so pods are watched once. */
   readonly pods: Informer<V1Pod>;
@@ -62,31 +63,20 @@ export class ProfileController {
   private readonly queue: WorkQueue;
 
   constructor(private readonly options: ProfileControllerOptions) {
-    const { kc, log, watchNamespace: only } = options;
+    const { kc, kube, log, watchNamespace: only } = options;
     this.custom = kc.makeApiClient(CustomObjectsApi);
-    this.profiles = makeInformer<Profile>(
-      kc,
-      resourcePath(SECCOMP_PROFILES, only),
-      listCustom<Profile>(kc, SECCOMP_PROFILES, only),
-      {
-        log,
-        what: 'seccompprofiles',
-      },
+    this.profiles = makeRestInformer<Profile>(
+      kube,
+      { ...SECCOMP_PROFILES, namespace: only },
+      { log, what: 'seccompprofiles' },
     );
-    this.nodeStatuses = makeInformer<NodeStatus>(
-      kc,
-      resourcePath(NODE_STATUSES, only),
-      listCustom<NodeStatus>(kc, NODE_STATUSES, only),
-      {
-        log,
-        what: 'securityprofilenodestatuses',
-      },
+    this.nodeStatuses = makeRestInformer<NodeStatus>(
+      kube,
+      { ...NODE_STATUSES, namespace: only },
+      { log, what: 'securityprofilenodestatuses' },
     );
-    const core = kc.makeApiClient(CoreV1Api);
     this.nodes =
-      only === undefined
-        ? makeInformer<V1Node>(kc, '/api/v1/nodes', () => core.listNode(), { log, what: 'nodes' })
-        : undefined;
+      only === undefined ? makeRestInformer<V1Node>(kube, NODES, { log, what: 'nodes' }) : undefined;
     this.queue = new WorkQueue((ns) => this.reconcile(ns), log.child({ controller: 'profile' }));
     this.profiles.onChange((p) => this.queue.add(p.metadata.namespace));
     this.nodeStatuses.onChange((s) => this.queue.add(s.metadata?.namespace));

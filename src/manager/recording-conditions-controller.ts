@@ -7,7 +7,7 @@ import {
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { describeError, statusOf } from '../k8s/client.js';
-import type { Informer } from '../k8s/informer.js';
+import type { Informer } from '../k8s/rest/index.js';
 import type { ManagerMetrics } from '../metrics/index.js';
 import type { ProfileRecording } from '../profiles/types.js';
 import { RECORDING_WEBHOOK_NAME } from '../webhook/configuration.js';

@@ -9,10 +9,9 @@ import {
 import type { Logger } from 'pino';
 import { PARTIAL_LABEL } from '../daemon/profile-sync.js';
 import { RECORDING_ID_LABEL } from '../daemon/recording-plan.js';
-import { listCustom } from '../k8s/admission-cache.js';
 import { statusOf } from '../k8s/client.js';
-import { type Informer, makeInformer } from '../k8s/informer.js';
-import { PROFILE_RECORDINGS, resourcePath, SECCOMP_PROFILES } from '../k8s/resources.js';
+import { type Informer, type KubeClient, makeRestInformer } from '../k8s/rest/index.js';
+import { PROFILE_RECORDINGS, SECCOMP_PROFILES } from '../k8s/resources.js';
 import type { ProfileRecording, SeccompProfile } from '../profiles/types.js';
 import { planMerge, UNMERGED_FINALIZER } from './recording-merge.js';
 import { WorkQueue } from './work-queue.js';
@@ -32,13 +31,12 @@ export class RecordingMergeController {
   readonly #log: Logger;
 
   /** `namespace`: single-namespace mode, only recordings there are watched. */
-  constructor(kc: KubeConfig, log: Logger, namespace?: string) {
+  constructor(kc: KubeConfig, kube: KubeClient, log: Logger, namespace?: string) {
     this.#log = log.child({ component: 'recording-merge' });
     this.#custom = kc.makeApiClient(CustomObjectsApi);
-    this.#recordings = makeInformer<Recording>(
-      kc,
-      resourcePath(PROFILE_RECORDINGS, namespace),
-      listCustom<Recording>(kc, PROFILE_RECORDINGS, namespace),
+    this.#recordings = makeRestInformer<Recording>(
+      kube,
+      { ...PROFILE_RECORDINGS, namespace },
       { log: this.#log, what: 'profilerecordings' },
     );
     this.#queue = new WorkQueue((key) => this.#reconcile(key), this.#log);

@@ -5,7 +5,6 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   type KubeConfig,
-  type KubernetesListObject,
   type KubernetesObject,
   PatchStrategy,
   setHeaderOptions,
@@ -17,9 +16,8 @@ import type { Logger } from 'pino';
 import { type EmitEvent, eventEmitter } from '../daemon/recording-events.js';
 import { isAppError } from '../errors.js';
 import { describeError, statusOf } from '../k8s/client.js';
-import { type Informer, makeInformer } from '../k8s/informer.js';
-import type { KubeClient } from '../k8s/rest/index.js';
-import { resourcePath, SPODS } from '../k8s/resources.js';
+import { type Informer, type KubeClient, makeRestInformer } from '../k8s/rest/index.js';
+import { type ResourceRef, SPODS } from '../k8s/resources.js';
 import type { ManagerMetrics } from '../metrics/index.js';
 import { SPOD_API_VERSION, type SpodSpecSchema, type SpodStatusSchema } from '../profiles/schema.js';
 import { webhookConfiguration } from '../webhook/configuration.js';
@@ -56,8 +54,8 @@ interface Spod extends KubernetesObject {
 
 export interface SpodControllerOptions {
   readonly kc: KubeConfig;
-  /** Events go through the small client, the same one the node roles use. */
-  readonly kube: Pick<KubeClient, 'createEvent'>;
+  /** Events and the spod and DaemonSet informers go through the small client, as in the node roles. */
+  readonly kube: KubeClient;
   readonly log: Logger;
   readonly metrics: ManagerMetrics;
   /** The operator namespace: where spod, DaemonSet spod and the ServiceMonitor live. */
@@ -80,6 +78,7 @@ const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const JSON_PATCH = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
 const KEY = SPOD_NAME;
 const BY_NAME = `metadata.name=${SPOD_NAME}`;
+const DAEMON_SETS: ResourceRef = { group: 'apps', version: 'v1', plural: 'daemonsets' };
 const PART_OF = { 'app.kubernetes.io/part-of': 'seccomp-profiles-operator' };
 const NOT_MANAGED: SpodStatusDecision = {
   state: 'Pending',
@@ -120,24 +119,14 @@ export class SpodController {
     this.#apps = kc.makeApiClient(AppsV1Api);
     this.#core = kc.makeApiClient(CoreV1Api);
     this.#admission = kc.makeApiClient(AdmissionregistrationV1Api);
-    const { group, version, plural } = SPODS;
-    this.#spods = makeInformer<Spod>(
-      kc,
-      resourcePath(SPODS, namespace),
-      () =>
-        this.#custom.listNamespacedCustomObject({
-          group,
-          version,
-          plural,
-          namespace,
-          fieldSelector: BY_NAME,
-        }) as Promise<KubernetesListObject<Spod>>,
-      { log: this.#log, what: plural, fieldSelector: BY_NAME },
+    this.#spods = makeRestInformer<Spod>(
+      options.kube,
+      { ...SPODS, namespace },
+      { log: this.#log, what: SPODS.plural, fieldSelector: BY_NAME },
     );
-    this.#daemonSets = makeInformer<V1DaemonSet>(
-      kc,
-      `/apis/apps/v1/namespaces/${namespace}/daemonsets`,
-      () => this.#apps.listNamespacedDaemonSet({ namespace, fieldSelector: BY_NAME }),
+    this.#daemonSets = makeRestInformer<V1DaemonSet>(
+      options.kube,
+      { ...DAEMON_SETS, namespace },
       { log: this.#log, what: 'daemonsets', fieldSelector: BY_NAME },
     );
     this.#queue = new WorkQueue(

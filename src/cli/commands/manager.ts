@@ -79,11 +79,14 @@ Exit codes: 0 stopped by SIGTERM/SIGINT, 1 cannot start, or leadership lost (ano
     if (config.watchNamespace !== undefined)
       log.info({ watchNamespace: config.watchNamespace }, 'single-namespace mode');
     const kc = loadKubeConfig(config.kubeconfig);
+    // Informers list and watch through the small REST client (one connection pool); kc makes the typed calls.
+    const kube = await createKubeClient(config.kubeconfig);
     const metrics = createMetrics();
     const mm = managerMetrics(metrics);
     const stopped = untilSignal(log);
     const controller = new NamespaceController({
       kc,
+      kube,
       log,
       metrics: mm,
       excludedNamespaces: new Set([...SYSTEM_NAMESPACES, config.operatorNamespace]),
@@ -91,12 +94,13 @@ Exit codes: 0 stopped by SIGTERM/SIGINT, 1 cannot start, or leadership lost (ano
     });
     const profiles = new ProfileController({
       kc,
+      kube,
       log,
       pods: controller.pods,
       kubeletDir: io.env['KUBELET_DIR'] ?? '/var/lib/kubelet',
       watchNamespace: config.watchNamespace,
     });
-    const merges = new RecordingMergeController(kc, log, config.watchNamespace);
+    const merges = new RecordingMergeController(kc, kube, log, config.watchNamespace);
     const recordingConditions = new RecordingConditionsController({
       kc,
       log,
@@ -105,7 +109,7 @@ Exit codes: 0 stopped by SIGTERM/SIGINT, 1 cannot start, or leadership lost (ano
       recordings: controller.recordings,
     });
     const spod = new SpodController({
-      kube: await createKubeClient(config.kubeconfig),
+      kube,
       kc,
       log,
       metrics: mm,

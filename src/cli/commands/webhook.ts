@@ -1,7 +1,7 @@
 import { ROLE_OPTIONS, roleUsage, WATCH_NAMESPACE_OPTIONS, watchNamespaceUsage } from '../../config/role.js';
 import { webhookConfig } from '../../config/webhook.js';
 import { AdmissionCache } from '../../k8s/admission-cache.js';
-import { loadKubeConfig } from '../../k8s/client.js';
+import { createKubeClient } from '../../k8s/rest/index.js';
 import { createMetrics, webhookMetrics } from '../../metrics/index.js';
 import { startWebhookServer } from '../../webhook/server.js';
 import { type Command, EXIT_OK } from '../command.js';
@@ -46,9 +46,11 @@ Exit codes: 0 stopped by SIGTERM/SIGINT, 1 cannot start (configuration, kubeconf
     const profiling = await startRoleProfiling('webhook', config, log);
     if (config.watchNamespace !== undefined)
       log.info({ watchNamespace: config.watchNamespace }, 'single-namespace mode');
-    const kc = loadKubeConfig(config.kubeconfig);
+    // The small REST client, not client-node: the webhook only lists and watches, and client-node's generated
+    // code alone costs tens of MB of RSS per replica.
+    const kube = await createKubeClient(config.kubeconfig);
     const metrics = createMetrics();
-    const cache = new AdmissionCache(kc, log, config.watchNamespace);
+    const cache = new AdmissionCache(kube, log, config.watchNamespace);
     const stopped = untilSignal(log);
     const server = await startWebhookServer({
       host: config.host,

@@ -53,7 +53,7 @@ export interface ObjectCache<T> {
   list(namespace?: string): ReadonlyArray<T>;
 }
 
-/** Same members as `Informer` in src/k8s/informer.ts, so either implementation fits where the other is typed. */
+/** A list-watch cache: what the manager, the webhook and the daemon read the cluster through. */
 export interface Informer<T extends KubeObject> {
   readonly cache: ObjectCache<T>;
   /** True once the first list is in; stays true across reconnects (the cache is then briefly stale, not empty). */

@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { CoreV1Api, CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
+import { CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import t from 'tap';
-import { makeInformer } from '../../../src/k8s/informer.js';
+import { createKubeClient, makeRestInformer, PODS } from '../../../src/k8s/rest/index.js';
+import { paths } from '../../env/layout.js';
 import { IN_USE_FINALIZER, ProfileController } from '../../../src/manager/profile-controller.js';
 import type { SeccompProfile } from '../../../src/profiles/types.js';
 import {
@@ -27,12 +28,15 @@ if (cluster !== undefined) {
   t.teardown(() => daemon.stop());
 
   const log = pino({ level: 'silent' });
-  const core = cluster.kc.makeApiClient(CoreV1Api);
-  const pods = makeInformer<V1Pod>(cluster.kc, '/api/v1/pods', () => core.listPodForAllNamespaces(), {
+  const kube = await createKubeClient(paths.kubeconfig);
+  const pods = makeRestInformer<V1Pod>(kube, PODS, { log, what: 'pods' });
+  const controller = new ProfileController({
+    kc: cluster.kc,
+    kube,
     log,
-    what: 'pods',
+    pods,
+    kubeletDir: cluster.kubeletDir,
   });
-  const controller = new ProfileController({ kc: cluster.kc, log, pods, kubeletDir: cluster.kubeletDir });
   await pods.start();
   await controller.start();
   t.teardown(async () => {

@@ -5,6 +5,8 @@ import pino from 'pino';
 import t from 'tap';
 import { createPodAndWait, waitFor } from '../../helpers/cluster.js';
 import { RecordingMergeController } from '../../../src/manager/recording-merge-controller.js';
+import { createKubeClient } from '../../../src/k8s/rest/index.js';
+import { paths } from '../../env/layout.js';
 import {
   allowed,
   createRecording,
@@ -22,7 +24,8 @@ t.test('merge strategy: one merged profile holding the union, partial ones gone'
   if (skipUnlessReady(t)) return;
   const env = await setUp(t);
   if (env === undefined) return;
-  const merger = new RecordingMergeController(env.cluster.kc, pino({ level: 'warn' }));
+  const kube = await createKubeClient(paths.kubeconfig);
+  const merger = new RecordingMergeController(env.cluster.kc, kube, pino({ level: 'warn' }));
   await merger.start();
   t.teardown(() => merger.stop());
 

@@ -1,17 +1,10 @@
-import type { KubernetesObject, V1Pod } from '@kubernetes/client-node';
 import pino from 'pino';
 import t from 'tap';
-import type { Informer as ClientNodeInformer } from '../../../src/k8s/informer.js';
 import { ApiError } from '../../../src/k8s/rest/api-error.js';
 import type { KubeClient } from '../../../src/k8s/rest/client.js';
 import { informerFromSource, type ListWatchSource, listWatchSource } from '../../../src/k8s/rest/informer.js';
 import type { Informer, KubeObject } from '../../../src/k8s/rest/types.js';
 import type { WatchedEvent } from '../../../src/k8s/rest/watch.js';
-
-// Either informer fits where the other is typed, so switching the daemon over changes no type.
-type Pod = V1Pod & KubernetesObject;
-export const toClientNode = (i: Informer<Pod>): ClientNodeInformer<Pod> => i;
-export const fromClientNode = (i: ClientNodeInformer<Pod>): Informer<Pod> => i;
 
 type Emit = (e: WatchedEvent<KubeObject>) => void;
 type WatchStep = (emit: Emit, signal: AbortSignal) => Promise<void>;
