@@ -6,6 +6,7 @@
 //   both         a binding and a recording that selects the pod: the binding webhook records it too (1 call)
 //   floor-1      one trivial webhook (bench/webhook/trivial-webhook.ts: allowed, no patch)
 //   floor-2      two trivial webhooks
+//   floor-patch  one trivial webhook that patches the pod as our binding webhook does (a constant patch)
 // floor-N says what N webhook calls cost on this apiserver whoever answers them, so the ratios of our cases can
 // be read against it. The apiserver's own per-call time (apiserver_admission_webhook_admission_duration_seconds)
 // is reported for each webhook. Pods name a node that does not exist, so nothing schedules or runs them: the
@@ -35,6 +36,7 @@ const N = Number(process.env.BENCH_PODS ?? 100);
 const GROUP = 'security-profiles-operator.x-k8s.io';
 const FLOOR_A = 'floor-a.bench.spo.io';
 const FLOOR_B = 'floor-b.bench.spo.io';
+const FLOOR_PATCH = 'floor-patch.bench.spo.io';
 
 if (!existsSync(paths.kubeconfig)) {
   process.stderr.write('local cluster not up: run scripts/dev up first\n');
@@ -55,6 +57,7 @@ const ns = {
   both: `bench-both-${suffix}`,
   floor1: `bench-floor1-${suffix}`,
   floor2: `bench-floor2-${suffix}`,
+  floorPatch: `bench-floorp-${suffix}`,
 };
 const floorConfig = `bench-floor-${suffix}`;
 const certDir = mkdtempSync(join(tmpdir(), 'bench-floor-'));
@@ -121,10 +124,13 @@ try {
     child.stdout?.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
     child.once('exit', (code) => reject(new Error(`trivial webhook exited ${code}`)));
   });
-  const floorHook = (name: string, namespaces: string[]) => ({
+  const floorHook = (name: string, namespaces: string[], path = '/') => ({
     name,
     admissionReviewVersions: ['v1'],
-    clientConfig: { url: `https://127.0.0.1:${port}/`, caBundle: Buffer.from(ca.certPem).toString('base64') },
+    clientConfig: {
+      url: `https://127.0.0.1:${port}${path}`,
+      caBundle: Buffer.from(ca.certPem).toString('base64'),
+    },
     rules: [
       {
         apiGroups: [''],
@@ -138,7 +144,8 @@ try {
     matchPolicy: 'Equivalent',
     sideEffects: 'None',
     timeoutSeconds: 5,
-    reinvocationPolicy: 'Never',
+    // as our binding webhook, the one that patches
+    reinvocationPolicy: path === '/patch' ? 'IfNeeded' : 'Never',
     namespaceSelector: {
       matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: namespaces }],
     },
@@ -148,7 +155,11 @@ try {
       apiVersion: 'admissionregistration.k8s.io/v1',
       kind: 'MutatingWebhookConfiguration',
       metadata: { name: floorConfig },
-      webhooks: [floorHook(FLOOR_A, [ns.floor1, ns.floor2]), floorHook(FLOOR_B, [ns.floor2])],
+      webhooks: [
+        floorHook(FLOOR_A, [ns.floor1, ns.floor2]),
+        floorHook(FLOOR_B, [ns.floor2]),
+        floorHook(FLOOR_PATCH, [ns.floorPatch], '/patch'),
+      ],
     } as V1MutatingWebhookConfiguration,
   });
 
@@ -191,6 +202,10 @@ try {
     },
     { what: 'the trivial webhooks called', timeoutMs: 60_000 },
   );
+  await waitFor(async () => bound(await dryRun(ns.floorPatch)), {
+    what: 'the patching trivial webhook called',
+    timeoutMs: 60_000,
+  });
   if (recorded(await dryRun(ns.unselected))) throw new Error('the unselected pod was recorded');
 
   const create = async (namespace: string, i: number) => {
@@ -232,10 +247,11 @@ try {
       'recording.spo.io': perCall(RECORDING_WEBHOOK_NAME),
       [FLOOR_A]: perCall(FLOOR_A),
       [FLOOR_B]: perCall(FLOOR_B),
+      [FLOOR_PATCH]: perCall(FLOOR_PATCH),
     },
   };
   const line = (k: keyof typeof ns, what: string) =>
-    `  ${k.padEnd(11)} p50 ${p50(k).toFixed(2).padStart(6)} ms  p99 ${p99(k).toFixed(2).padStart(6)} ms  ${(p50(k) / base).toFixed(2)}x  ${what}`;
+    `  ${k.padEnd(12)} p50 ${p50(k).toFixed(2).padStart(6)} ms  p99 ${p99(k).toFixed(2).padStart(6)} ms  ${(p50(k) / base).toFixed(2)}x  ${what}`;
   const call = (name: string) => {
     const c = perCall(name);
     return `${name} ${c.mean_ms.toFixed(2)} ms (${c.calls} calls)`;
@@ -247,7 +263,8 @@ ${line('unselected', 'binding + recording ns, pod not selected by the recording 
 ${line('both', 'pod bound and recorded (1 call: binding records too)')}
 ${line('floor1', 'one trivial webhook (1 call)')}
 ${line('floor2', 'two trivial webhooks (2 calls)')}
-  apiserver's time per call (mean): ${call('binding.spo.io')}; ${call(RECORDING_WEBHOOK_NAME)}; ${call(FLOOR_A)}; ${call(FLOOR_B)}
+${line('floorPatch', 'one trivial webhook with a constant patch (1 call)')}
+  apiserver's time per call (mean): ${call('binding.spo.io')}; ${call(RECORDING_WEBHOOK_NAME)}; ${call(FLOOR_A)}; ${call(FLOOR_B)}; ${call(FLOOR_PATCH)}
 ${JSON.stringify(result)}
 `);
 } finally {
