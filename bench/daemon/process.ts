@@ -49,18 +49,17 @@ export function startDaemon(
   args: readonly string[],
   options: DaemonOptions = {},
 ): DaemonProcess {
-  const repo = REPO;
   const probe =
     entry !== undefined
-      ? resolve(repo, dirname(entry), '../../bench/daemon/memory-probe.js')
-      : join(repo, 'bench/daemon/memory-probe.ts');
+      ? resolve(REPO, dirname(entry), '../../bench/daemon/memory-probe.js')
+      : join(REPO, 'bench/daemon/memory-probe.ts');
   const argv = [
     ...(entry !== undefined ? [] : ['--import', 'tsx']),
     ...(existsSync(probe) ? ['--import', probe] : []),
-    entry ?? join(repo, 'src/cli/main.ts'),
+    entry ?? join(REPO, 'src/cli/main.ts'),
   ];
   const child = spawn(process.execPath, [...argv, 'daemon', ...args], {
-    cwd: repo,
+    cwd: REPO,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

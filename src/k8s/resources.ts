@@ -1,4 +1,3 @@
-import type { KubernetesObject } from '@kubernetes/client-node';
 import { API_GROUP } from '../profiles/api-names.js';
 
 export interface ResourceRef {
@@ -27,13 +26,3 @@ export const SPODS: ResourceRef = {
   version: 'v1alpha1',
   plural: 'securityprofilesoperatordaemons',
 };
-
-/** The watch path of a resource across all namespaces (or one). */
-export function resourcePath(ref: ResourceRef, namespace?: string): string {
-  const base = ref.group === '' ? `/api/${ref.version}` : `/apis/${ref.group}/${ref.version}`;
-  return namespace ? `${base}/namespaces/${namespace}/${ref.plural}` : `${base}/${ref.plural}`;
-}
-
-export function keyOf(obj: KubernetesObject): string {
-  return `${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? ''}`;
-}

@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { NODE_STATUS_PLURAL } from '../daemon/node-status-writer.js';
 import { profileLocation } from '../daemon/profile-path.js';
 import { DISABLED_LABEL, PARTIAL_LABEL } from '../daemon/profile-sync.js';
-import { type Informer, type KubeClient, makeRestInformer } from '../k8s/rest/index.js';
+import { type Informer, type KubeClient, makeRestInformer, NODES } from '../k8s/rest/index.js';
 import { type ResourceRef, SECCOMP_PROFILES } from '../k8s/resources.js';
 import { API_GROUP } from '../profiles/schema.js';
 import type { ProfileState, SeccompProfile, SecurityProfileNodeStatus } from '../profiles/types.js';
@@ -23,7 +23,6 @@ import { WorkQueue } from './work-queue.js';
 export const IN_USE_FINALIZER = 'spo.x-k8s.io/in-use-by-active-pods';
 
 const NODE_STATUSES: ResourceRef = { group: API_GROUP, version: 'v1alpha1', plural: NODE_STATUS_PLURAL };
-const NODES: ResourceRef = { group: '', version: 'v1', plural: 'nodes' };
 
 type Profile = SeccompProfile & KubernetesObject & { metadata: { name: string } };
 type NodeStatus = SecurityProfileNodeStatus & KubernetesObject;

@@ -16,8 +16,8 @@ import type { Logger } from 'pino';
 import { type EmitEvent, eventEmitter } from '../daemon/recording-events.js';
 import { isAppError } from '../errors.js';
 import { describeError, statusOf } from '../k8s/client.js';
-import { type Informer, type KubeClient, makeRestInformer } from '../k8s/rest/index.js';
-import { type ResourceRef, SPODS } from '../k8s/resources.js';
+import { DAEMON_SETS, type Informer, type KubeClient, makeRestInformer } from '../k8s/rest/index.js';
+import { SPODS } from '../k8s/resources.js';
 import type { ManagerMetrics } from '../metrics/index.js';
 import { SPOD_API_VERSION, type SpodSpecSchema, type SpodStatusSchema } from '../profiles/schema.js';
 import { webhookConfiguration } from '../webhook/configuration.js';
@@ -78,7 +78,6 @@ const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const JSON_PATCH = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
 const KEY = SPOD_NAME;
 const BY_NAME = `metadata.name=${SPOD_NAME}`;
-const DAEMON_SETS: ResourceRef = { group: 'apps', version: 'v1', plural: 'daemonsets' };
 const PART_OF = { 'app.kubernetes.io/part-of': 'seccomp-profiles-operator' };
 const NOT_MANAGED: SpodStatusDecision = {
   state: 'Pending',

@@ -32,7 +32,16 @@ export {
 } from './kubeconfig.js';
 export { ObjectStore } from './object-store.js';
 export { apiPath, type ObjectPath, withQuery } from './paths.js';
-export { CONFIG_MAPS, EVENTS, NAMESPACES, PODS, SUBJECT_ACCESS_REVIEWS, TOKEN_REVIEWS } from './refs.js';
+export {
+  CONFIG_MAPS,
+  DAEMON_SETS,
+  EVENTS,
+  NAMESPACES,
+  NODES,
+  PODS,
+  SUBJECT_ACCESS_REVIEWS,
+  TOKEN_REVIEWS,
+} from './refs.js';
 export type {
   CoreEvent,
   Informer,

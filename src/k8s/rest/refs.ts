@@ -5,6 +5,8 @@ export const PODS: ResourceRef = { group: '', version: 'v1', plural: 'pods' };
 export const CONFIG_MAPS: ResourceRef = { group: '', version: 'v1', plural: 'configmaps' };
 export const EVENTS: ResourceRef = { group: '', version: 'v1', plural: 'events' };
 export const NAMESPACES: ResourceRef = { group: '', version: 'v1', plural: 'namespaces' };
+export const NODES: ResourceRef = { group: '', version: 'v1', plural: 'nodes' };
+export const DAEMON_SETS: ResourceRef = { group: 'apps', version: 'v1', plural: 'daemonsets' };
 export const TOKEN_REVIEWS: ResourceRef = {
   group: 'authentication.k8s.io',
   version: 'v1',

@@ -1,13 +1,5 @@
 import t from 'tap';
 import { describeError, statusOf } from '../../../src/k8s/client.js';
-import { PROFILE_BINDINGS, resourcePath, SECCOMP_PROFILES } from '../../../src/k8s/resources.js';
-
-t.equal(resourcePath(PROFILE_BINDINGS), '/apis/security-profiles-operator.x-k8s.io/v1alpha1/profilebindings');
-t.equal(
-  resourcePath(SECCOMP_PROFILES, 'ns'),
-  '/apis/security-profiles-operator.x-k8s.io/v1beta1/namespaces/ns/seccompprofiles',
-);
-t.equal(resourcePath({ group: '', version: 'v1', plural: 'pods' }), '/api/v1/pods');
 
 const status = JSON.stringify({ kind: 'Status', message: 'pods is forbidden: no', code: 403 });
 t.same(
