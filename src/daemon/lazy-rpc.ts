@@ -1,6 +1,7 @@
 // grpc-js and protobufjs cost the daemon about 4.5 MB of RSS (bench/daemon) on every node where a recorder or
 // the enricher is configured, yet the daemon calls them only while a pod is being recorded, which most nodes
 // never see. These stand-ins load the client at the first call, and then keep it.
+import { AppError } from '../errors.js';
 import type { EnricherClient } from '../rpc/enricher-client.js';
 import type { RecorderClient } from '../rpc/recorder-client.js';
 import type { RecordingControllerDeps } from './recording-controller.js';
@@ -13,12 +14,14 @@ interface Closable {
   close(): void;
 }
 
-/** Makes a client on first use; `close` before any use makes none. */
+/** Makes a client on first use; `close` before any use makes none, and a call after `close` makes none either. */
 function lazily<C extends { close(): void }>(make: () => Promise<C>) {
   let client: Promise<C> | undefined;
   let closed = false;
   return {
     get: (): Promise<C> => {
+      // A client dialled now would never be closed: fail like a closed gRPC channel does.
+      if (closed && client === undefined) return Promise.reject(new AppError('ERR_RPC', 'client closed'));
       client ??= make();
       return client;
     },

@@ -83,5 +83,9 @@ t.test('close before any call makes no client and is idempotent', async (t) => {
   const recorder = lazyRecorderClient('/nonexistent/r.sock');
   recorder.close();
   recorder.close();
-  t.pass('closed twice without a client');
+  await t.rejects(
+    recorder.arm('owner'),
+    { code: 'ERR_RPC', message: 'client closed' },
+    'a later call dials nothing',
+  );
 });
