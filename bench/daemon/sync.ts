@@ -144,8 +144,11 @@ const daemonArgs = [
   '--port',
   '0',
   '--insecure-metrics',
-  // Turns the recording controller on (it watches this node's pods). Nothing listens there: no bench pod is
-  // recorded, so the daemon never dials it.
+  // Turns the recording controller on (it watches this node's pods), as on a node with both recorders enabled:
+  // the recorder's client is loaded at start-up, the enricher's at its first call. Nothing listens on either: no
+  // bench pod is recorded, so the daemon never dials them.
+  '--recorder-socket',
+  join(workDir, 'recorder.sock'),
   '--enricher-socket',
   join(workDir, 'enricher.sock'),
 ];

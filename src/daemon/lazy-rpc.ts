@@ -1,6 +1,8 @@
 // grpc-js and protobufjs cost the daemon about 4.5 MB of RSS (bench/daemon) on every node where a recorder or
 // the enricher is configured, yet the daemon calls them only while a pod is being recorded, which most nodes
-// never see. These stand-ins load the client at the first call, and then keep it.
+// never see. These stand-ins load the client at the first call, and then keep it. The recorder's first call is
+// the exception that cannot wait: loading takes 120-200 ms, and the container's runtime starts on its own
+// clock, so `preload` lets the daemon load it at start-up where a recorder is configured.
 import { AppError } from '../errors.js';
 import type { EnricherClient } from '../rpc/enricher-client.js';
 import type { RecorderClient } from '../rpc/recorder-client.js';
@@ -14,6 +16,11 @@ interface Closable {
   close(): void;
 }
 
+interface Preloadable {
+  /** Loads and makes the client now, without dialling (grpc-js connects at the first call). */
+  preload(): void;
+}
+
 /** Makes a client on first use; `close` before any use makes none, and a call after `close` makes none either. */
 function lazily<C extends { close(): void }>(make: () => Promise<C>) {
   let client: Promise<C> | undefined;
@@ -25,6 +32,12 @@ function lazily<C extends { close(): void }>(make: () => Promise<C>) {
       client ??= make();
       return client;
     },
+    preload: (): void => {
+      if (closed || client !== undefined) return;
+      client = make();
+      // a failed import is reported to the first caller, who gets this same promise
+      client.catch(() => undefined);
+    },
     close: (): void => {
       if (closed) return;
       closed = true;
@@ -35,7 +48,7 @@ function lazily<C extends { close(): void }>(make: () => Promise<C>) {
 }
 
 /** `seccompctl recorder` on `socket`, dialled on the first recording. */
-export function lazyRecorderClient(socket: string): RecorderCalls & Closable {
+export function lazyRecorderClient(socket: string): RecorderCalls & Closable & Preloadable {
   const c = lazily(async (): Promise<RecorderClient> => {
     const { RecorderClient } = await import('../rpc/recorder-client.js');
     return new RecorderClient(socket);
@@ -47,6 +60,7 @@ export function lazyRecorderClient(socket: string): RecorderCalls & Closable {
     collect: async (key) => (await c.get()).collect(key),
     release: async (key) => (await c.get()).release(key),
     close: c.close,
+    preload: c.preload,
   };
 }
 

@@ -122,6 +122,8 @@ Exit codes: 0 after a clean shutdown (SIGTERM/SIGINT), 1 on a start-up error, 2 
     });
     const recorderSocket = values['recorder-socket'] ?? env['SPO_RECORDER_SOCKET'];
     const recorderClient = recorderSocket ? lazyRecorderClient(recorderSocket) : undefined;
+    // A pod's first arm races its containers' start: the client must be ready before the first one arrives.
+    recorderClient?.preload();
     const enricherSocket = values['enricher-socket'] ?? env['SPO_ENRICHER_SOCKET'];
     const enricherClient = enricherSocket ? lazyEnricherClient(enricherSocket) : undefined;
     const recording =

@@ -50,6 +50,44 @@ t.test('nothing of grpc is loaded until the first call', async (t) => {
   t.equal(out.err, out.realErr, 'the same as the real client');
 });
 
+t.test('preload loads the recorder client at once and dials nothing until the first call', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'lazy-rpc-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const socket = JSON.stringify(join(dir, 'r.sock'));
+  const script = `
+    import Module from 'node:module';
+    import { createServer } from 'node:net';
+    const grpcLoaded = () => Object.keys(Module._cache).some((f) => f.includes('@grpc'));
+    let connections = 0;
+    const server = createServer((s) => { connections++; s.destroy(); });
+    await new Promise((resolve) => server.listen(${socket}, resolve));
+    const { lazyRecorderClient } = await import('./src/daemon/lazy-rpc.ts');
+    const recorder = lazyRecorderClient(${socket});
+    recorder.preload();
+    const loaded = async () => { while (!grpcLoaded()) await new Promise((r) => setTimeout(r, 10)); };
+    await Promise.race([loaded(), new Promise((r) => setTimeout(r, 10_000))]);
+    const afterPreload = grpcLoaded();
+    await new Promise((r) => setTimeout(r, 300));
+    const dialledEarly = connections;
+    await recorder.arm('owner').catch(() => undefined);
+    console.log(JSON.stringify({ afterPreload, dialledEarly, dialledByCall: connections }));
+    recorder.close();
+    server.close();
+  `;
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: repo,
+    timeout: 30_000,
+  });
+  const out = JSON.parse(stdout.trim()) as {
+    afterPreload: boolean;
+    dialledEarly: number;
+    dialledByCall: number;
+  };
+  t.equal(out.afterPreload, true, 'grpc is loaded without a call');
+  t.equal(out.dialledEarly, 0, 'nothing dialled by the preload (the recorder may not listen yet)');
+  t.ok(out.dialledByCall > 0, 'the first call dials');
+});
+
 t.test('the enricher client forwards each call to a real enricher service', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'lazy-rpc-'));
   const socketPath = join(dir, 'e.sock');
