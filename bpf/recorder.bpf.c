@@ -444,3 +444,17 @@ int BPF_PROG(spo_rec_floor)
 {
 	return 0;
 }
+
+/*
+ * Reads the current task's mount namespace and compares it, as the host path does, and nothing else: what any
+ * program keyed by mount namespace pays per syscall before it can tell whose the syscall is. The benchmark
+ * reports it beside the floor, so the part of the recorder's cost that no program on this kernel can avoid is
+ * measured in the same run (bench/README.md, session 6).
+ */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(spo_rec_task)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	return task->nsproxy->mnt_ns->ns.inum == host_mntns;
+}

@@ -5,7 +5,8 @@
  *
  * A getpid loop runs under each condition in turn, the order rotating every round so drift (other load, CPU
  * frequency) spreads over all of them: no program (run directly, and launched like a recorded command); the empty
- * program on the same hook (the floor); the recorder with an unrecorded host process; the recorder with the loop
+ * program on the same hook (the floor); a program that only reads the task's mount namespace (what any program
+ * keyed by mount namespace must do first); the recorder with an unrecorded host process; the recorder with the loop
  * in a recorded mount namespace. Needs root and a built addon. --baseline DIR adds the two recorder conditions again
  * with another build of the addon (DIR/spo_recorder.node, e.g. a copy of native/build/Release made before a
  * change), so a change is compared with what it replaces within one run rather than across runs.
@@ -102,6 +103,14 @@ const floor = new Recorder({
   selfMntns: readMntns('self'),
   program: 'floor',
 });
+const taskRead = new Recorder({
+  log,
+  mode: 'all',
+  facts,
+  hostMntns: host,
+  selfMntns: readMntns('self'),
+  program: 'task',
+});
 const recorder = new Recorder({ log, mode: 'all', facts, hostMntns: host, selfMntns: readMntns('self') });
 const baselineAddon =
   values.baseline === undefined
@@ -119,6 +128,7 @@ const baseline =
         native: new baselineAddon.Recorder(),
       });
 floor.open();
+taskRead.open();
 recorder.open();
 baseline?.open();
 
@@ -126,6 +136,7 @@ type Condition =
   | 'none'
   | 'none, launched'
   | 'floor'
+  | 'task read'
   | 'recorder, host process'
   | 'recorder, recorded mntns'
   | 'baseline, host process'
@@ -151,6 +162,7 @@ const conditions: Partial<Record<Condition, () => Promise<number>>> = {
       disarm();
     }
   },
+  'task read': async () => armedHostLoop(taskRead),
   'recorder, host process': async () => armedHostLoop(recorder),
   'recorder, recorded mntns': async () => launchedLoop(recorder),
 };
@@ -161,6 +173,7 @@ if (baseline !== undefined) {
 
 const programOf: Partial<Record<Condition, Recorder>> = {
   floor,
+  'task read': taskRead,
   'recorder, host process': recorder,
   'recorder, recorded mntns': recorder,
   'baseline, host process': baseline,
@@ -222,6 +235,11 @@ for (const name of names.filter((n) => programOf[n] !== undefined)) {
     `  ${name.padEnd(26)} ${ns.toFixed(1)} ns  (${(ns - floorRun).toFixed(1)} ns over floor, ${(ns / floorRun).toFixed(2)}x floor)`,
   );
 }
+const overTask = perRun('recorder, recorded mntns') - perRun('task read');
+console.log(
+  `  recorded mntns over the task read: ${overTask.toFixed(1)} ns (what is the recorder's own doing: the slot lookup and the bit)`,
+);
 floor.close();
+taskRead.close();
 recorder.close();
 baseline?.close();

@@ -177,7 +177,7 @@ void Recorder::RequireOpen(Napi::Env env) const {
   if (skel_ == nullptr) throw SystemError(env, EBADF, "recorder not open");
 }
 
-// open({ listedOnly, hostMntns, maxMntns, program: 'btf' | 'raw' | 'floor', btfPath?, pinDir? })
+// open({ listedOnly, hostMntns, maxMntns, program: 'btf' | 'raw' | 'floor' | 'task', btfPath?, pinDir? })
 // -> { adopted, reusedMaps, replacedMaps, droppedLink }
 Napi::Value Recorder::Open(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -208,11 +208,14 @@ Napi::Value Recorder::Open(const Napi::CallbackInfo& info) {
     chosen = skel->progs.spo_rec_raw;
   } else if (program == "floor") {
     chosen = skel->progs.spo_rec_floor;
+  } else if (program == "task") {
+    chosen = skel->progs.spo_rec_task;
   } else {
     recorder_bpf__destroy(skel);
-    throw Napi::TypeError::New(env, "program must be btf, raw or floor");
+    throw Napi::TypeError::New(env, "program must be btf, raw, floor or task");
   }
-  bpf_program* all[] = {skel->progs.spo_rec_btf, skel->progs.spo_rec_raw, skel->progs.spo_rec_floor};
+  bpf_program* all[] = {skel->progs.spo_rec_btf, skel->progs.spo_rec_raw, skel->progs.spo_rec_floor,
+                        skel->progs.spo_rec_task};
   int err = 0;
   for (bpf_program* prog : all) {
     if (err == 0) err = bpf_program__set_autoload(prog, prog == chosen);

@@ -4,8 +4,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppError } from '../errors.js';
 
-/** Which hook the addon loads: BTF raw tracepoint, plain raw tracepoint (no kernel BTF), or the empty floor. */
-export type BpfProgram = 'btf' | 'raw' | 'floor';
+/**
+ * Which hook the addon loads: BTF raw tracepoint, plain raw tracepoint (no kernel BTF), or, for the benchmark, the
+ * empty floor and `task` (reads the task's mount namespace and returns: the cost no mntns-keyed program avoids).
+ */
+export type BpfProgram = 'btf' | 'raw' | 'floor' | 'task';
 
 export interface NativeOpenOptions {
   /** true: record only namespaces passed to include(); false: record all but the host and exclude()d ones. */

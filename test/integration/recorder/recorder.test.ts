@@ -6,7 +6,7 @@ import t from 'tap';
 import { archOf, syscallName } from '../../../src/profiles/syscalls/index.js';
 import type { MntnsSyscalls } from '../../../src/recorder/aggregate.js';
 import { launchInFreshMntns } from '../../../src/recorder/launcher.js';
-import { nativePaths } from '../../../src/recorder/native.js';
+import { type BpfProgram, nativePaths } from '../../../src/recorder/native.js';
 import { hostFacts, hostMntns, readMntns } from '../../../src/recorder/proc.js';
 import { Recorder, type RecorderMode } from '../../../src/recorder/recorder.js';
 import { selfTest } from '../../../src/recorder/self-test.js';
@@ -21,7 +21,7 @@ function names(recorded: MntnsSyscalls): string[] {
   return [...recorded.native].map((nr) => syscallName(arch, nr) ?? `#${nr}`);
 }
 
-function newRecorder(mode: RecorderMode, extra: { program?: 'raw'; btfPath?: string } = {}): Recorder {
+function newRecorder(mode: RecorderMode, extra: { program?: BpfProgram; btfPath?: string } = {}): Recorder {
   const facts = {
     ...hostFacts(process.env),
     ...(extra.btfPath !== undefined ? { btfPath: extra.btfPath, btfPathExists: true } : {}),
@@ -120,6 +120,25 @@ t.test('plain raw tracepoint with a BTF file (the SPO_BTF_FILE path)', { skip },
   t.ok(seen.includes('uname'));
   t.equal(recorder.info().program, 'spo_rec_raw');
 });
+
+t.test(
+  'comparison programs of the benchmark attach to the same hook and record nothing',
+  { skip },
+  async (t) => {
+    for (const program of ['floor', 'task'] as const) {
+      const recorder = newRecorder('listed', { program });
+      t.teardown(() => recorder.close());
+      const disarm = recorder.arm();
+      t.equal(recorder.attached, true, `${program}: attached`);
+      t.equal(recorder.info().program, `spo_rec_${program}`, `${program}: the program on the hook`);
+      const { dir, argv } = workload();
+      t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+      t.same(names(await record(recorder, argv)), [], `${program}: a workload's syscalls are not recorded`);
+      disarm();
+      t.equal(recorder.attached, false, `${program}: detached`);
+    }
+  },
+);
 
 t.test('two recorders at once do not mix their namespaces', { skip }, async (t) => {
   const a = newRecorder('listed');
