@@ -3,6 +3,8 @@
 // server's empty route (/healthz) in the same run, then p50/p99 latency at half the measured review rate (open
 // loop: requests are sent on a schedule, so a slow answer cannot slow the sender down) and of the empty route
 // on the same schedule, the server's own time per request, and which process was in a GC pause during each answer slower than the 5 ms target.
+// Last, the same review at the same rate against a bare node:https server (bare-https-server.ts: parse the review,
+// answer allowed, nothing of ours): the tail any Node HTTPS webhook has here, and its closed-loop rate.
 // Run: node --import tsx bench/webhook/https.ts
 // Env: BENCH_DURATION_MS (5000), BENCH_CONNECTIONS (16), BENCH_SERVER_CPU (0), BENCH_CLIENT_CPU (1; "any" to
 // leave the client unpinned, as this bench did before session 3), BENCH_SERVER_NODE_ARGS (extra node flags for
@@ -53,30 +55,55 @@ const serving = await issueServing(ca, ['127.0.0.1'], 1);
 writeFileSync(join(dir, 'tls.crt'), serving.certPem);
 writeFileSync(join(dir, 'tls.key'), serving.keyPem);
 
-const serverScript = fileURLToPath(new URL('./https-server.ts', import.meta.url));
-const server = spawn(
-  'taskset',
-  ['-c', SERVER_CPU, process.execPath, '--import=tsx', ...SERVER_NODE_ARGS, serverScript, dir],
-  { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
-);
-const port = await new Promise<number>((resolve, reject) => {
-  server.once('message', (m: { port: number }) => resolve(m.port));
-  server.once('exit', (code) => reject(new Error(`server exited ${code}`)));
-});
-function serverReport(): Promise<ServerReport> {
-  return new Promise((resolve) => {
-    server.once('message', (m: { report: ServerReport }) => resolve(m.report));
-    server.send({ cmd: 'report' });
-  });
+const host = '127.0.0.1';
+
+interface BenchServer {
+  readonly connections: LeanConnection[];
+  report(): Promise<ServerReport>;
+  reset(): void;
+  close(): void;
 }
 
-const host = '127.0.0.1';
+/** Starts `script` (a server of this directory) pinned to SERVER_CPU and opens CONNECTIONS connections to it. */
+async function startServer(script: string): Promise<BenchServer> {
+  const child = spawn(
+    'taskset',
+    [
+      '-c',
+      SERVER_CPU,
+      process.execPath,
+      '--import=tsx',
+      ...SERVER_NODE_ARGS,
+      fileURLToPath(new URL(script, import.meta.url)),
+      dir,
+    ],
+    { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', (m: { port: number }) => resolve(m.port));
+    child.once('exit', (code) => reject(new Error(`${script} exited ${code}`)));
+  });
+  const connections = await Promise.all(
+    Array.from({ length: CONNECTIONS }, () => LeanConnection.open({ host, port, ca: ca.certPem })),
+  );
+  return {
+    connections,
+    report: () =>
+      new Promise((resolve) => {
+        child.once('message', (m: { report: ServerReport }) => resolve(m.report));
+        child.send({ cmd: 'report' });
+      }),
+    reset: () => child.send({ cmd: 'reset' }),
+    close: () => {
+      for (const c of connections) c.close();
+      child.kill('SIGTERM');
+    },
+  };
+}
+
 const review = Buffer.from(JSON.stringify(benchReview()));
 const reviewRequest = encodeRequest('POST', '/mutate-v1-pod-binding', host, review);
 const emptyRequest = encodeRequest('GET', '/healthz', host);
-const connections = await Promise.all(
-  Array.from({ length: CONNECTIONS }, () => LeanConnection.open({ host, port, ca: ca.certPem })),
-);
 
 let clientGc: GcPause[] = [];
 const origin = performance.timeOrigin;
@@ -86,7 +113,7 @@ new PerformanceObserver((list) => {
   }
 }).observe({ entryTypes: ['gc'] });
 
-async function closedLoop(request: EncodedRequest): Promise<number> {
+async function closedLoop(connections: LeanConnection[], request: EncodedRequest): Promise<number> {
   let done = 0;
   const end = Date.now() + DURATION_MS;
   await Promise.all(
@@ -102,6 +129,7 @@ async function closedLoop(request: EncodedRequest): Promise<number> {
 
 /** Sends on schedule; a request finding every connection busy waits for one, and that wait counts. */
 async function openLoop(
+  connections: LeanConnection[],
   rate: number,
   request: EncodedRequest,
 ): Promise<{ samples: ClientSample[]; late: number[] }> {
@@ -145,24 +173,42 @@ async function openLoop(
   return { samples, late };
 }
 
+const servers: BenchServer[] = [];
 try {
-  await closedLoop(emptyRequest); // warm-up: JIT on both sides
-  await closedLoop(reviewRequest);
-  const empty = await closedLoop(emptyRequest);
-  const reviews = await closedLoop(reviewRequest);
+  const server = await startServer('./https-server.ts');
+  servers.push(server);
+  const { connections } = server;
+  await closedLoop(connections, emptyRequest); // warm-up: JIT on both sides
+  await closedLoop(connections, reviewRequest);
+  const empty = await closedLoop(connections, emptyRequest);
+  const reviews = await closedLoop(connections, reviewRequest);
+  const rate = FIXED_RATE ?? reviews / 2;
 
   const loop = monitorEventLoopDelay({ resolution: 1 });
-  server.send({ cmd: 'reset' });
+  server.reset();
   clientGc = [];
   loop.enable();
-  const { samples, late } = await openLoop(FIXED_RATE ?? reviews / 2, reviewRequest);
+  const { samples, late } = await openLoop(connections, rate, reviewRequest);
   loop.disable();
-  const srv = await serverReport();
+  const srv = await server.report();
   // The same schedule on the empty route: the tail that any request to this server on this machine has, so the
   // review's p99 can be read against it (what is left above it is the review's own doing).
   const floor = summarize(
-    (await openLoop(FIXED_RATE ?? reviews / 2, emptyRequest)).samples.map((s) => (s.done - s.start) * 1e6),
+    (await openLoop(connections, rate, emptyRequest)).samples.map((s) => (s.done - s.start) * 1e6),
   );
+  server.close();
+
+  // The review's floor: a Node HTTPS server that parses it and answers, started only now so it idles nowhere.
+  const bareServer = await startServer('./bare-https-server.ts');
+  servers.push(bareServer);
+  await closedLoop(bareServer.connections, reviewRequest); // warm-up
+  const bareReviews = await closedLoop(bareServer.connections, reviewRequest);
+  const bare = summarize(
+    (await openLoop(bareServer.connections, rate, reviewRequest)).samples.map(
+      (s) => (s.done - s.start) * 1e6,
+    ),
+  );
+  bareServer.close();
 
   const lat = summarize(samples.map((s) => (s.done - s.start) * 1e6));
   const srvSorted = srv.requests.map(([, d]) => d).sort((a, b) => a - b);
@@ -175,11 +221,15 @@ try {
     empty_route_rps: Math.round(empty),
     reviews_per_s: Math.round(reviews),
     reviews_vs_empty: reviews / empty,
-    half_rate: Math.round(FIXED_RATE ?? reviews / 2),
+    half_rate: Math.round(rate),
     p50_ms_at_half_rate: lat.p50 / 1e6,
     p99_ms_at_half_rate: lat.p99 / 1e6,
     empty_route_p50_ms_at_same_rate: floor.p50 / 1e6,
     empty_route_p99_ms_at_same_rate: floor.p99 / 1e6,
+    bare_server_reviews_per_s: Math.round(bareReviews),
+    reviews_vs_bare_server: reviews / bareReviews,
+    bare_server_p50_ms_at_same_rate: bare.p50 / 1e6,
+    bare_server_p99_ms_at_same_rate: bare.p99 / 1e6,
     server_held_p50_ms: percentile(srvSorted, 50),
     server_held_p99_ms: percentile(srvSorted, 99),
     client_send_late_p99_ms: percentile(lateSorted, 99),
@@ -197,6 +247,7 @@ try {
   binding reviews  ${result.reviews_per_s} reviews/s = ${f(result.reviews_vs_empty)}x empty   (target >= 0.25x)
   at ${result.half_rate}/s: p50 ${f(result.p50_ms_at_half_rate)} ms, p99 ${f(result.p99_ms_at_half_rate)} ms   (target p99 <= ${TARGET_P99_MS} ms)
     the empty route at the same rate: p50 ${f(result.empty_route_p50_ms_at_same_rate)} ms, p99 ${f(result.empty_route_p99_ms_at_same_rate)} ms
+    a bare node:https server (parse, answer) at the same rate: p50 ${f(result.bare_server_p50_ms_at_same_rate)} ms, p99 ${f(result.bare_server_p99_ms_at_same_rate)} ms; its max ${result.bare_server_reviews_per_s} reviews/s (ours ${f(result.reviews_vs_bare_server)}x)
     server held each request p50 ${f(result.server_held_p50_ms)} ms, p99 ${f(result.server_held_p99_ms)} ms
     client: sent late p99 ${f(result.client_send_late_p99_ms)} ms, event-loop delay p99 ${f(result.client_loop_delay_p99_ms)} ms
     client GC ${gc(result.client_gc)}
@@ -206,7 +257,6 @@ try {
 ${JSON.stringify(result)}
 `);
 } finally {
-  for (const c of connections) c.close();
-  server.kill('SIGTERM');
+  for (const s of servers) s.close();
   rmSync(dir, { recursive: true, force: true });
 }
