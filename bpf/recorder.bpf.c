@@ -446,9 +446,9 @@ int BPF_PROG(spo_rec_floor)
 }
 
 /*
- * Reads the current task's mount namespace and compares it, as the host path does, and nothing else: what any
- * program keyed by mount namespace pays per syscall before it can tell whose the syscall is. The benchmark
- * reports it beside the floor, so the part of the recorder's cost that no program on this kernel can avoid is
+ * Reads the current task's mount namespace and compares it, as the host path does, and nothing else: what a
+ * program that reads the task per syscall pays before it can tell whose the syscall is. The benchmark reports
+ * it beside the floor, so the part of the recorder's cost that the hot path's own code does not control is
  * measured in the same run (bench/README.md, session 6).
  */
 SEC("tp_btf/sys_enter")

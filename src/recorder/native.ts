@@ -6,7 +6,7 @@ import { AppError } from '../errors.js';
 
 /**
  * Which hook the addon loads: BTF raw tracepoint, plain raw tracepoint (no kernel BTF), or, for the benchmark, the
- * empty floor and `task` (reads the task's mount namespace and returns: the cost no mntns-keyed program avoids).
+ * empty floor and `task` (reads the task's mount namespace and returns: what reading it per syscall costs).
  */
 export type BpfProgram = 'btf' | 'raw' | 'floor' | 'task';
 
