@@ -7,6 +7,7 @@
 //   floor-1      one trivial webhook (bench/webhook/trivial-webhook.ts: allowed, no patch)
 //   floor-2      two trivial webhooks
 //   floor-patch  one trivial webhook that patches the pod as our binding webhook does (a constant patch)
+//   floor-patch-recorded  the same with the patch ours gives a pod bound and recorded (label, annotations too)
 // floor-N says what N webhook calls cost on this apiserver whoever answers them, so the ratios of our cases can
 // be read against it. The apiserver's own per-call time (apiserver_admission_webhook_admission_duration_seconds)
 // is reported for each webhook. Pods name a node that does not exist, so nothing schedules or runs them: the
@@ -37,6 +38,7 @@ const GROUP = 'security-profiles-operator.x-k8s.io';
 const FLOOR_A = 'floor-a.bench.spo.io';
 const FLOOR_B = 'floor-b.bench.spo.io';
 const FLOOR_PATCH = 'floor-patch.bench.spo.io';
+const FLOOR_PATCH_RECORDED = 'floor-patch-recorded.bench.spo.io';
 
 if (!existsSync(paths.kubeconfig)) {
   process.stderr.write('local cluster not up: run scripts/dev up first\n');
@@ -58,6 +60,7 @@ const ns = {
   floor1: `bench-floor1-${suffix}`,
   floor2: `bench-floor2-${suffix}`,
   floorPatch: `bench-floorp-${suffix}`,
+  floorPatchRecorded: `bench-floorpr-${suffix}`,
 };
 const floorConfig = `bench-floor-${suffix}`;
 const certDir = mkdtempSync(join(tmpdir(), 'bench-floor-'));
@@ -145,7 +148,7 @@ try {
     sideEffects: 'None',
     timeoutSeconds: 5,
     // as our binding webhook, the one that patches
-    reinvocationPolicy: path === '/patch' ? 'IfNeeded' : 'Never',
+    reinvocationPolicy: path.startsWith('/patch') ? 'IfNeeded' : 'Never',
     namespaceSelector: {
       matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: namespaces }],
     },
@@ -159,6 +162,7 @@ try {
         floorHook(FLOOR_A, [ns.floor1, ns.floor2]),
         floorHook(FLOOR_B, [ns.floor2]),
         floorHook(FLOOR_PATCH, [ns.floorPatch], '/patch'),
+        floorHook(FLOOR_PATCH_RECORDED, [ns.floorPatchRecorded], '/patch-recorded'),
       ],
     } as V1MutatingWebhookConfiguration,
   });
@@ -206,6 +210,13 @@ try {
     what: 'the patching trivial webhook called',
     timeoutMs: 60_000,
   });
+  await waitFor(
+    async () => {
+      const p = await dryRun(ns.floorPatchRecorded);
+      return bound(p) && recorded(p);
+    },
+    { what: 'the trivial webhook patching as for a recorded pod called', timeoutMs: 60_000 },
+  );
   if (recorded(await dryRun(ns.unselected))) throw new Error('the unselected pod was recorded');
 
   const create = async (namespace: string, i: number) => {
@@ -248,6 +259,7 @@ try {
       [FLOOR_A]: perCall(FLOOR_A),
       [FLOOR_B]: perCall(FLOOR_B),
       [FLOOR_PATCH]: perCall(FLOOR_PATCH),
+      [FLOOR_PATCH_RECORDED]: perCall(FLOOR_PATCH_RECORDED),
     },
   };
   const line = (k: keyof typeof ns, what: string) =>
@@ -264,7 +276,8 @@ ${line('both', 'pod bound and recorded (1 call: binding records too)')}
 ${line('floor1', 'one trivial webhook (1 call)')}
 ${line('floor2', 'two trivial webhooks (2 calls)')}
 ${line('floorPatch', 'one trivial webhook with a constant patch (1 call)')}
-  apiserver's time per call (mean): ${call('binding.spo.io')}; ${call(RECORDING_WEBHOOK_NAME)}; ${call(FLOOR_A)}; ${call(FLOOR_B)}; ${call(FLOOR_PATCH)}
+${line('floorPatchRecorded', 'one trivial webhook with the patch of a pod bound and recorded (1 call)')}
+  apiserver's time per call (mean): ${call('binding.spo.io')}; ${call(RECORDING_WEBHOOK_NAME)}; ${call(FLOOR_A)}; ${call(FLOOR_B)}; ${call(FLOOR_PATCH)}; ${call(FLOOR_PATCH_RECORDED)}
 ${JSON.stringify(result)}
 `);
 } finally {

@@ -3,22 +3,39 @@
 // keep-alive; it reads the review and answers allowed, no patch. What a pod pays for a call to this is what
 // the apiserver's webhook path costs by itself. On /patch it answers with the patch our binding webhook gives
 // a bound pod (one container's seccompProfile), built once: what a call costs with a patch the apiserver must
-// apply, and nothing of ours.
+// apply, and nothing of ours. On /patch-recorded, the patch ours gives the bench's pod bound and recorded (the
+// recording-id label and the two containers' trace annotations besides).
 // Run (the bench does): node --import tsx bench/webhook/trivial-webhook.ts CERT_DIR  → prints the port
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 
 const dir = process.argv[2];
 if (!dir) throw new Error('usage: trivial-webhook.ts CERT_DIR');
-const PATCH = Buffer.from(
-  JSON.stringify([
-    {
-      op: 'add',
-      path: '/spec/containers/0/securityContext',
-      value: { seccompProfile: { type: 'Localhost', localhostProfile: 'operator/bench/p1.json' } },
-    },
-  ]),
-).toString('base64');
+const BIND = {
+  op: 'add',
+  path: '/spec/containers/0/securityContext',
+  value: { seccompProfile: { type: 'Localhost', localhostProfile: 'operator/bench/p1.json' } },
+};
+const RECORD = [
+  { op: 'add', path: '/metadata/labels/spo.x-k8s.io~1recording-id', value: 'r1' },
+  {
+    op: 'add',
+    path: '/metadata/annotations',
+    value: { 'io.containers.trace-bpf/nginx': 'r1', 'io.containers.trace-bpf/side': 'r1' },
+  },
+];
+const base64 = (ops: unknown[]) => Buffer.from(JSON.stringify(ops)).toString('base64');
+const PATCH = base64([BIND]);
+const PATCH_RECORDED = base64([...RECORD, BIND]);
+/** The apiserver appends ?timeout=5s to the configured path. */
+function answer(url: string, uid: string) {
+  const path = url.split('?')[0];
+  if (path === '/patch') return { uid, allowed: true, patchType: 'JSONPatch', patch: PATCH };
+  if (path === '/patch-recorded')
+    return { uid, allowed: true, patchType: 'JSONPatch', patch: PATCH_RECORDED };
+  return { uid, allowed: true };
+}
+
 const server = createServer(
   {
     cert: readFileSync(`${dir}/tls.crt`),
@@ -37,10 +54,7 @@ const server = createServer(
       const body = JSON.stringify({
         apiVersion: review.apiVersion,
         kind: 'AdmissionReview',
-        response:
-          req.url?.startsWith('/patch') === true // the apiserver adds ?timeout=5s
-            ? { uid: review.request.uid, allowed: true, patchType: 'JSONPatch', patch: PATCH }
-            : { uid: review.request.uid, allowed: true },
+        response: answer(req.url ?? '/', review.request.uid),
       });
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
       res.end(body);
