@@ -36,17 +36,24 @@ export interface ControllerOptions {
    * labelled (the webhook configuration then selects this namespace by name, so there is nothing to opt in).
    */
   readonly watchNamespace?: string | undefined;
+  /**
+   * How long a pass caused by a pod event waits for the next ones. Default 1 s: a rollout or a scale-up sends
+   * several events per pod, and each pass may patch a binding's status with its whole activeWorkloads list.
+   */
+  readonly podSettleMs?: number;
 }
 
 type Binding = ProfileBinding & KubeObject;
 type Recording = ProfileRecording & KubeObject;
 
 const MAX_BACKOFF_MS = 30_000;
+const POD_SETTLE_MS = 1_000;
 
 /**
  * Keeps per-namespace state in line with what the namespace holds: the webhooks' opt-in labels, and each
- * ProfileBinding's activeWorkloads and finalizer. Work is keyed by namespace, so a burst of pod events
- * costs one pass; a failed pass is retried with back-off.
+ * ProfileBinding's activeWorkloads and finalizer. Work is keyed by namespace, and a pod event's pass waits
+ * `podSettleMs` for the events after it, so a burst of pod events costs one pass (one status patch per binding,
+ * not one per event); a failed pass is retried with back-off.
  */
 export class NamespaceController {
   private readonly core: CoreV1Api;
@@ -59,6 +66,8 @@ export class NamespaceController {
   /** Shared with the recording-conditions controller. */
   readonly recordings: Informer<Recording>;
   private readonly queue = new Set<string>();
+  /** Namespaces whose pass waits for their pods' events to settle. */
+  private readonly settling = new Map<string, NodeJS.Timeout>();
   private readonly failures = new Map<string, number>();
   private draining = false;
   private running = false;
@@ -84,7 +93,8 @@ export class NamespaceController {
       { log, what: 'profilerecordings' },
     );
     this.namespaces?.onChange((ns, verb) => verb !== 'delete' && this.enqueue(ns.metadata?.name));
-    for (const inf of [this.pods, this.bindings, this.recordings] as Informer<KubeObject>[]) {
+    this.pods.onChange((o) => this.enqueueSettled(o.metadata?.namespace));
+    for (const inf of [this.bindings, this.recordings] as Informer<KubeObject>[]) {
       inf.onChange((o) => this.enqueue(o.metadata?.namespace));
     }
   }
@@ -104,6 +114,8 @@ export class NamespaceController {
 
   async stop(): Promise<void> {
     this.running = false;
+    for (const timer of this.settling.values()) clearTimeout(timer);
+    this.settling.clear();
     await Promise.all([
       this.namespaces?.stop(),
       this.pods.stop(),
@@ -116,10 +128,25 @@ export class NamespaceController {
     return this.running;
   }
 
-  /** Resolves when no namespace is queued or being reconciled (for tests and orderly shutdown). */
+  /** Resolves when no namespace is settling, queued or being reconciled (for tests and orderly shutdown). */
   idle(): Promise<void> {
-    if (!this.draining && this.queue.size === 0) return Promise.resolve();
+    if (this.isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private isIdle(): boolean {
+    return !this.draining && this.queue.size === 0 && this.settling.size === 0;
+  }
+
+  /** A pod event: the pass runs `podSettleMs` after it and covers every pod event of the namespace meanwhile. */
+  private enqueueSettled(namespace: string | undefined): void {
+    if (!namespace || this.settling.has(namespace)) return;
+    const timer = setTimeout(() => {
+      this.settling.delete(namespace);
+      this.enqueue(namespace);
+    }, this.options.podSettleMs ?? POD_SETTLE_MS);
+    timer.unref();
+    this.settling.set(namespace, timer);
   }
 
   private enqueue(namespace: string | undefined): void {
@@ -139,7 +166,7 @@ export class NamespaceController {
       }
     } finally {
       this.draining = false;
-      if (this.queue.size === 0) for (const w of this.idleWaiters.splice(0)) w();
+      if (this.isIdle()) for (const w of this.idleWaiters.splice(0)) w();
     }
   }
 
