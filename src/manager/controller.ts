@@ -116,6 +116,8 @@ export class NamespaceController {
     this.running = false;
     for (const timer of this.settling.values()) clearTimeout(timer);
     this.settling.clear();
+    // a waiter for passes that will now never run
+    if (this.isIdle()) for (const w of this.idleWaiters.splice(0)) w();
     await Promise.all([
       this.namespaces?.stop(),
       this.pods.stop(),
