@@ -14,6 +14,9 @@
  * with an atomic exchange, so a bit set meanwhile is taken now or left for the next drain; the
  * hash map with lookup-and-delete. It drains the hash map first: see record_slot.
  *
+ * Whose syscall it is comes from recorder_cpu, each CPU's last task's namespace, whenever that is surely
+ * right (spo_rec_btf says when); only the first syscall after a context switch reads the task itself.
+ *
  * The filter (filter_mntns) is read only when a namespace gets its slot or entry, not per
  * syscall: userspace removes a namespace's slot and entry after filtering it out (addon
  * Exclude, and Forget followed by a drain).
@@ -41,9 +44,15 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 #if defined(__TARGET_ARCH_x86)
 #define NR_PRCTL 157
+#define NR_UNSHARE 272
+#define NR_SETNS 308
+#define X32_SYSCALL_BIT 0x40000000
+#define USER_CS 0x33 /* __USER_CS: the 64-bit user code segment */
 #define TS_COMPAT 0x0002 /* arch/x86/include/asm/thread_info.h, what in_ia32_syscall() tests */
 #elif defined(__TARGET_ARCH_arm64)
 #define NR_PRCTL 167
+#define NR_UNSHARE 97
+#define NR_SETNS 268
 #define TIF_32BIT 22 /* arch/arm64/include/asm/thread_info.h */
 #else
 #error "unsupported architecture"
@@ -83,6 +92,18 @@ struct {
 	__type(key, __u32);
 	__type(value, struct recorder_drained);
 } recorder_drained SEC(".maps");
+
+/*
+ * See struct recorder_cpu in recorder.h, and spo_rec_btf. A plain array indexed by CPU number, sized to the
+ * possible CPUs by the addon: a per-CPU array's values come from the per-CPU allocator's vmalloc'ed chunks,
+ * which cost a TLB miss per syscall on a VM (as recorder_slots would, see recorder.h).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct recorder_cpu);
+} recorder_cpu SEC(".maps");
 
 /* builds a fresh entry off the 512-byte stack */
 struct {
@@ -310,10 +331,10 @@ static __noinline int record(__u32 inum, __u64 ns_id, bool compat, long nr, stru
  * live: the prctl that may mark the runtime's start, compat tasks, ids of 0, numbers past the slot
  * and every miss go to record.
  */
-static __always_inline int on_sys_enter(__u32 inum, __u64 ns_id, bool compat, long nr, struct pt_regs *regs)
+static __always_inline int on_sys_enter(__u32 inum, __u32 slot, __u64 ns_id, bool compat, long nr,
+					struct pt_regs *regs)
 {
 	if (ns_id && !compat && (unsigned long)nr < RECORDER_SLOT_SYSCALLS && nr != NR_PRCTL) {
-		__u32 slot = recorder_slot_of(inum);
 		struct recorder_slot *s = bpf_map_lookup_elem(&recorder_slots, &slot);
 
 		if (s && s->owner == ns_id) {
@@ -390,28 +411,103 @@ int spo_rec_drain(struct bpf_raw_tracepoint_args *ctx)
 	return 1;
 }
 
-/* BTF-enabled raw tracepoint: cheapest hook, direct (CO-RE relocated) loads from the task */
+/*
+ * Whether this syscall surely came in through the 64-bit SYSCALL instruction, which leaves the user's
+ * instruction pointer in rcx (the entry code saves both). A 32-bit task runs on another code segment,
+ * and int $0x80 from 64-bit code (a compat syscall, TS_COMPAT set for it alone) leaves rcx as the
+ * caller had it, equal to the return address only if the caller makes it so. Compat is per syscall,
+ * not per task, and only the task knows it: what is not surely native reads the task. With FRED the
+ * entry leaves rcx alone, so every syscall reads the task there (correct, without the saving).
+ */
+static __always_inline bool surely_native(struct pt_regs *regs)
+{
+#if defined(__TARGET_ARCH_x86)
+	return regs->cs == USER_CS && regs->cx == regs->ip;
+#else
+	return false; /* not worked out for arm64's AArch32 tasks: the task is read every time */
+#endif
+}
+
+/* unshare and setns move the calling task to another mount namespace without a context switch */
+static __always_inline bool may_move(long id)
+{
+#if defined(__TARGET_ARCH_x86)
+	id &= ~X32_SYSCALL_BIT;
+#endif
+	return id == NR_UNSHARE || id == NR_SETNS;
+}
+
+static __always_inline __u64 ns_id_of(struct mnt_namespace *mnt)
+{
+	if (bpf_core_field_exists(mnt->ns.ns_id))
+		return mnt->ns.ns_id;
+	if (bpf_core_field_exists(struct mnt_namespace___seq, seq))
+		return ((struct mnt_namespace___seq *)mnt)->seq;
+	return 0;
+}
+
+/*
+ * BTF-enabled raw tracepoint: the cheapest hook, direct (CO-RE relocated) loads from the task. The task's
+ * namespace is read once per stretch of its syscalls on a CPU and kept in recorder_cpu: reading it takes
+ * bpf_get_current_task_btf(), a real call the JIT does not inline, which alone costs more than the rest of
+ * the program where every return goes through a mitigation thunk (bench/README.md, sessions 6 and 7).
+ * Why a cached namespace is always the task's own: it is used only by the task that cached it (the same
+ * pt_regs), only until the next context switch on the CPU (spo_rec_switch; the addon attaches that first
+ * and detaches it last) and only until a syscall that may move it to another namespace; the task cannot be
+ * moved by anyone else (only a task's own unshare or setns replaces its nsproxy).
+ */
 SEC("tp_btf/sys_enter")
 int BPF_PROG(spo_rec_btf, struct pt_regs *regs, long id)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct mnt_namespace *mnt = task->nsproxy->mnt_ns;
-	__u32 inum = mnt->ns.inum;
-	__u64 ns_id = 0;
+	__u32 me = bpf_get_smp_processor_id();
+	struct recorder_cpu *cpu = bpf_map_lookup_elem(&recorder_cpu, &me);
+	struct task_struct *task;
+	struct mnt_namespace *mnt;
+	__u64 ns_id;
+	__u32 inum;
 	bool compat;
 
-	if (inum == host_mntns)
-		return 0;
-	if (bpf_core_field_exists(mnt->ns.ns_id))
-		ns_id = mnt->ns.ns_id;
-	else if (bpf_core_field_exists(struct mnt_namespace___seq, seq))
-		ns_id = ((struct mnt_namespace___seq *)mnt)->seq;
+	if (cpu && cpu->regs == (__u64)regs && surely_native(regs)) {
+		if (may_move(id))
+			cpu->regs = 0;
+		if (cpu->inum == host_mntns)
+			return 0;
+		return on_sys_enter(cpu->inum, cpu->slot, cpu->ns_id, false, id, regs);
+	}
+	task = bpf_get_current_task_btf();
+	mnt = task->nsproxy->mnt_ns;
+	inum = mnt->ns.inum;
+	ns_id = ns_id_of(mnt);
 #if defined(__TARGET_ARCH_x86)
 	compat = task->thread_info.status & TS_COMPAT;
 #else
 	compat = task->thread_info.flags & (1UL << TIF_32BIT);
 #endif
-	return on_sys_enter(inum, ns_id, compat, id, regs);
+	/* not preemptible here (the syscall tracepoints run BPF with preemption off): no switch between */
+	if (cpu && !compat && surely_native(regs) && !may_move(id)) {
+		cpu->inum = inum;
+		cpu->slot = recorder_slot_of(inum); /* off the hit path's chain of dependent loads */
+		cpu->ns_id = ns_id;
+		cpu->regs = (__u64)regs;
+	}
+	if (inum == host_mntns)
+		return 0;
+	return on_sys_enter(inum, recorder_slot_of(inum), ns_id, compat, id, regs);
+}
+
+/*
+ * Forgets the CPU's cached namespace at every context switch: see spo_rec_btf. Loaded and attached with it,
+ * attached before it and detached after it, so spo_rec_btf never runs on a CPU whose switches go unseen.
+ */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(spo_rec_switch)
+{
+	__u32 me = bpf_get_smp_processor_id();
+	struct recorder_cpu *cpu = bpf_map_lookup_elem(&recorder_cpu, &me);
+
+	if (cpu)
+		cpu->regs = 0;
+	return 0;
 }
 
 /* plain raw tracepoint for kernels without their own BTF (userspace gives SPO_BTF_FILE) */
@@ -435,7 +531,7 @@ int BPF_PROG(spo_rec_raw, struct pt_regs *regs, long id)
 #else
 	compat = BPF_CORE_READ(task, thread_info.flags) & (1UL << TIF_32BIT);
 #endif
-	return on_sys_enter(inum, ns_id, compat, id, regs);
+	return on_sys_enter(inum, recorder_slot_of(inum), ns_id, compat, id, regs);
 }
 
 /* does nothing on the same hook: the floor the benchmark measures the recorder against */

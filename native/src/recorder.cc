@@ -77,8 +77,9 @@ __u32 MntnsArg(const Napi::CallbackInfo& info, size_t index) {
   return info[index].As<Napi::Number>().Uint32Value();
 }
 
-// The link's pin sits beside the maps' (named after the maps) in the recorder's own directory.
+// The links' pins sit beside the maps' (named after the maps) in the recorder's own directory.
 constexpr char kLinkPin[] = "link";
+constexpr char kSwitchLinkPin[] = "link-switch";
 
 std::string PinPath(const std::string& dir, const char* name) { return dir + "/" + name; }
 
@@ -162,15 +163,26 @@ Recorder::~Recorder() { CloseHandles(); }
 
 void Recorder::CloseHandles() {
   UnmapSlots();
-  if (link_ != nullptr) {
-    bpf_link__destroy(link_);
-    link_ = nullptr;
-  }
+  DestroyLinks(false);
   if (skel_ != nullptr) {
     recorder_bpf__destroy(skel_);
     skel_ = nullptr;
   }
   prog_ = nullptr;
+  switch_prog_ = nullptr;
+}
+
+// Pinned links stay attached (only the pins hold them then); unpinned ones detach here. sys_enter goes
+// first: spo_rec_btf must never run on a CPU whose context switches spo_rec_switch no longer sees.
+// (A process killed with both links unpinned lets the kernel close them in its own order; that happens
+// only without a pin directory, where the maps go with the process and nobody reads what they hold.)
+void Recorder::DestroyLinks(bool unpin) {
+  for (bpf_link** link : {&link_, &switch_link_}) {
+    if (*link == nullptr) continue;
+    if (unpin) bpf_link__unpin(*link);
+    bpf_link__destroy(*link);
+    *link = nullptr;
+  }
 }
 
 void Recorder::RequireOpen(Napi::Env env) const {
@@ -214,12 +226,16 @@ Napi::Value Recorder::Open(const Napi::CallbackInfo& info) {
     recorder_bpf__destroy(skel);
     throw Napi::TypeError::New(env, "program must be btf, raw, floor or task");
   }
+  bpf_program* with = chosen == skel->progs.spo_rec_btf ? skel->progs.spo_rec_switch : nullptr;
   bpf_program* all[] = {skel->progs.spo_rec_btf, skel->progs.spo_rec_raw, skel->progs.spo_rec_floor,
-                        skel->progs.spo_rec_task};
+                        skel->progs.spo_rec_task, skel->progs.spo_rec_switch};
   int err = 0;
   for (bpf_program* prog : all) {
-    if (err == 0) err = bpf_program__set_autoload(prog, prog == chosen);
+    if (err == 0) err = bpf_program__set_autoload(prog, prog == chosen || prog == with);
   }
+  int cpus = libbpf_num_possible_cpus();
+  if (cpus <= 0) err = cpus < 0 ? cpus : -EINVAL;
+  if (err == 0) err = bpf_map__set_max_entries(skel->maps.recorder_cpu, static_cast<__u32>(cpus));
   if (err == 0 && max_mntns > 0) {
     err = bpf_map__set_max_entries(skel->maps.mntns_syscalls, max_mntns);
     if (err == 0) err = bpf_map__set_max_entries(skel->maps.filter_mntns, max_mntns);
@@ -243,24 +259,23 @@ Napi::Value Recorder::Open(const Napi::CallbackInfo& info) {
   }
   skel_ = skel;
   prog_ = chosen;
+  switch_prog_ = with;
   listed_only_ = listed_only;
   pin_dir_ = pin_dir;
   bool adopted = false;
   bool dropped_link = false;
   if (!pin_dir_.empty()) {
-    std::string link_path = PinPath(pin_dir_, kLinkPin);
-    // The pinned link's program writes into the maps pinned beside it: adopt it only when every one
-    // of those was reused, else it records into maps nobody reads any more.
-    if (plan.all_reused) {
-      bpf_link* link = bpf_link__open(link_path.c_str());
-      if (link != nullptr) {
-        link_ = link;
-        adopted = true;
+    // The pinned links' programs write into the maps pinned beside them: adopt them only when every one
+    // of those was reused, else they record into maps nobody reads any more.
+    if (plan.all_reused) adopted = AdoptLinks();
+    if (!adopted) {
+      // sys_enter's pin first: removing the last reference detaches it (see DestroyLinks)
+      for (const char* name : {kLinkPin, kSwitchLinkPin}) {
+        if (unlink(PinPath(pin_dir_, name).c_str()) == 0) dropped_link = true;
       }
+      // pins exist only while a program records into them (see PinAll)
+      RemovePins();
     }
-    if (!adopted && unlink(link_path.c_str()) == 0) dropped_link = true;
-    // pins exist only while a program records into them (see PinAll)
-    if (!adopted) RemovePins();
   }
   Napi::Object out = Napi::Object::New(env);
   out.Set("adopted", Napi::Boolean::New(env, adopted));
@@ -270,6 +285,32 @@ Napi::Value Recorder::Open(const Napi::CallbackInfo& info) {
   return out;
 }
 
+bool Recorder::AdoptLinks() {
+  bpf_link* link = bpf_link__open(PinPath(pin_dir_, kLinkPin).c_str());
+  if (link == nullptr) return false;
+  bpf_link* switch_link = nullptr;
+  if (switch_prog_ != nullptr) {
+    switch_link = bpf_link__open(PinPath(pin_dir_, kSwitchLinkPin).c_str());
+    if (switch_link == nullptr) {
+      bpf_link__destroy(link);  // only closes it: the pin still holds it until Open removes that
+      return false;
+    }
+  }
+  link_ = link;
+  switch_link_ = switch_link;
+  return true;
+}
+
+int Recorder::ClearCpuCache() {
+  recorder_cpu empty;
+  memset(&empty, 0, sizeof(empty));
+  int fd = bpf_map__fd(skel_->maps.recorder_cpu);
+  for (__u32 cpu = 0; cpu < bpf_map__max_entries(skel_->maps.recorder_cpu); cpu++) {
+    if (bpf_map_update_elem(fd, &cpu, &empty, BPF_ANY) != 0) return -errno;
+  }
+  return 0;
+}
+
 int Recorder::PinAll() {
   bpf_map* map;
   bpf_object__for_each_map(map, skel_->obj) {
@@ -277,6 +318,14 @@ int Recorder::PinAll() {
     // a stale pin of the same name (another process, an older version) would make pinning fail
     if (bpf_map__pin_path(map) != nullptr) unlink(bpf_map__pin_path(map));
     int err = bpf_map__pin(map, nullptr);
+    if (err != 0) return err;
+  }
+  // the sched_switch link first: pinned alone it only clears the cache, sys_enter's pinned alone would not
+  // be kept honest once this process is gone
+  if (switch_link_ != nullptr) {
+    std::string switch_path = PinPath(pin_dir_, kSwitchLinkPin);
+    unlink(switch_path.c_str());
+    int err = bpf_link__pin(switch_link_, switch_path.c_str());
     if (err != 0) return err;
   }
   std::string link_path = PinPath(pin_dir_, kLinkPin);
@@ -308,15 +357,32 @@ Napi::Value Recorder::Attach(const Napi::CallbackInfo& info) {
   RequireOpen(env);
   if (link_ != nullptr) return env.Undefined();
   ClearLibbpfLog();
+  // The cache's order (see spo_rec_btf): sched_switch attached, then what an earlier attachment left in the
+  // cache cleared, and only then sys_enter, which alone fills it.
+  if (switch_prog_ != nullptr && switch_link_ == nullptr) {
+    bpf_link* link = bpf_program__attach(switch_prog_);
+    if (link == nullptr) throw SystemError(env, errno, "bpf_program__attach");
+    switch_link_ = link;
+  }
+  if (switch_prog_ != nullptr) {
+    int err = ClearCpuCache();
+    if (err != 0) {
+      DestroyLinks(false);
+      throw SystemError(env, err, "bpf_map_update_elem");
+    }
+  }
   bpf_link* link = bpf_program__attach(prog_);
-  if (link == nullptr) throw SystemError(env, errno, "bpf_program__attach");
+  if (link == nullptr) {
+    int err = errno;
+    DestroyLinks(false);
+    throw SystemError(env, err, "bpf_program__attach");
+  }
   link_ = link;
   if (!pin_dir_.empty()) {
     int err = PinAll();
     if (err != 0) {
       RemovePins();
-      bpf_link__destroy(link_);
-      link_ = nullptr;
+      DestroyLinks(false);
       throw SystemError(env, err, "bpf_obj_pin");
     }
   }
@@ -325,11 +391,7 @@ Napi::Value Recorder::Attach(const Napi::CallbackInfo& info) {
 
 // Nothing left to record: the pins go too, so the program is gone once this process lets go of it.
 Napi::Value Recorder::Detach(const Napi::CallbackInfo& info) {
-  if (link_ != nullptr) {
-    if (!pin_dir_.empty()) bpf_link__unpin(link_);
-    bpf_link__destroy(link_);
-    link_ = nullptr;
-  }
+  DestroyLinks(!pin_dir_.empty());
   if (!pin_dir_.empty()) RemovePins();
   return info.Env().Undefined();
 }
@@ -611,6 +673,19 @@ Napi::Value Recorder::Stats(const Napi::CallbackInfo& info) {
   return out;
 }
 
+namespace {
+
+// the kernel's id of a loaded program (bpftool, /proc/<pid>/fdinfo), or 0
+__u32 ProgId(const bpf_program* prog) {
+  struct bpf_prog_info prog_info;
+  __u32 len = sizeof(prog_info);
+  memset(&prog_info, 0, sizeof(prog_info));
+  if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &prog_info, &len) != 0) return 0;
+  return prog_info.id;
+}
+
+}  // namespace
+
 // info(): what is loaded and attached, for tests and diagnostics
 Napi::Value Recorder::Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -618,13 +693,11 @@ Napi::Value Recorder::Info(const Napi::CallbackInfo& info) {
   out.Set("open", Napi::Boolean::New(env, skel_ != nullptr));
   out.Set("attached", Napi::Boolean::New(env, link_ != nullptr));
   if (prog_ != nullptr) {
-    struct bpf_prog_info prog_info;
-    __u32 len = sizeof(prog_info);
-    memset(&prog_info, 0, sizeof(prog_info));
-    if (bpf_obj_get_info_by_fd(bpf_program__fd(prog_), &prog_info, &len) == 0) {
-      out.Set("progId", Napi::Number::New(env, prog_info.id));
-    }
+    if (__u32 id = ProgId(prog_)) out.Set("progId", Napi::Number::New(env, id));
     out.Set("program", Napi::String::New(env, bpf_program__name(prog_)));
+  }
+  if (switch_prog_ != nullptr) {
+    if (__u32 id = ProgId(switch_prog_)) out.Set("switchProgId", Napi::Number::New(env, id));
   }
   return out;
 }

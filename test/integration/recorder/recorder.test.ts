@@ -11,6 +11,7 @@ import { hostFacts, hostMntns, readMntns } from '../../../src/recorder/proc.js';
 import { Recorder, type RecorderMode } from '../../../src/recorder/recorder.js';
 import { selfTest } from '../../../src/recorder/self-test.js';
 import { bpfLinksOf, recorderSkip } from './prereqs.js';
+import { recordCommand } from './record.js';
 
 const skip = recorderSkip();
 const arch = archOf(process.arch);
@@ -36,14 +37,7 @@ function newRecorder(mode: RecorderMode, extra: { program?: BpfProgram; btfPath?
   });
 }
 
-async function record(recorder: Recorder, argv: string[]): Promise<MntnsSyscalls> {
-  const launched = await launchInFreshMntns({ helper, argv, stdio: ['ignore', 'ignore', 'inherit'] });
-  recorder.track(launched.mntns, launched.pin);
-  launched.release();
-  const status = await launched.exited;
-  if (status.code !== 0) throw new Error(`${argv.join(' ')} exited with ${status.code}`);
-  return recorder.untrack(launched.mntns);
-}
+const record = recordCommand;
 
 // getpriority: a syscall none of the recorded commands makes, so seeing it would mean host noise got in
 const BUSY = "const os = require('node:os'); for (;;) { process.ppid; os.getPriority(); }";
