@@ -15,7 +15,8 @@
  * hash map with lookup-and-delete. It drains the hash map first: see record_slot.
  *
  * Whose syscall it is comes from recorder_cpu, each CPU's last task's namespace, whenever that is surely
- * right (spo_rec_btf says when); only the first syscall after a context switch reads the task itself.
+ * right (spo_rec_btf says when): a task reads its own only when it was not the last on the CPU to make a
+ * syscall, or when a task exited or moved since.
  *
  * The filter (filter_mntns) is read only when a namespace gets its slot or entry, not per
  * syscall: userspace removes a namespace's slot and entry after filtering it out (addon
@@ -46,6 +47,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define NR_PRCTL 157
 #define NR_UNSHARE 272
 #define NR_SETNS 308
+#define NR_UNSHARE_COMPAT 310 /* the 32-bit table's */
+#define NR_SETNS_COMPAT 346
 #define X32_SYSCALL_BIT 0x40000000
 #define USER_CS 0x33 /* __USER_CS: the 64-bit user code segment */
 #define TS_COMPAT 0x0002 /* arch/x86/include/asm/thread_info.h, what in_ia32_syscall() tests */
@@ -53,6 +56,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define NR_PRCTL 167
 #define NR_UNSHARE 97
 #define NR_SETNS 268
+#define NR_UNSHARE_COMPAT 337
+#define NR_SETNS_COMPAT 375
 #define TIF_32BIT 22 /* arch/arm64/include/asm/thread_info.h */
 #else
 #error "unsupported architecture"
@@ -104,6 +109,17 @@ struct {
 	__type(key, __u32);
 	__type(value, struct recorder_cpu);
 } recorder_cpu SEC(".maps");
+
+/*
+ * Bumped whenever a task exits or may move to another namespace: a recorder_cpu entry made before the last
+ * bump is not used (spo_rec_btf). A map of its own, not .bss: that is mmapable, so vmalloc'ed.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} recorder_epoch SEC(".maps");
 
 /* builds a fresh entry off the 512-byte stack */
 struct {
@@ -415,9 +431,10 @@ int spo_rec_drain(struct bpf_raw_tracepoint_args *ctx)
  * Whether this syscall surely came in through the 64-bit SYSCALL instruction, which leaves the user's
  * instruction pointer in rcx (the entry code saves both). A 32-bit task runs on another code segment,
  * and int $0x80 from 64-bit code (a compat syscall, TS_COMPAT set for it alone) leaves rcx as the
- * caller had it, equal to the return address only if the caller makes it so. Compat is per syscall,
- * not per task, and only the task knows it: what is not surely native reads the task. With FRED the
- * entry leaves rcx alone, so every syscall reads the task there (correct, without the saving).
+ * caller had it, equal to the return address only if the caller makes it so (and then it only misfiles
+ * its own syscall in its own profile). Compat is per syscall, not per task, and only the task knows it:
+ * what is not surely native reads the task. With FRED the entry leaves rcx alone, so every syscall reads
+ * the task there (correct, without the saving).
  */
 static __always_inline bool surely_native(struct pt_regs *regs)
 {
@@ -428,13 +445,18 @@ static __always_inline bool surely_native(struct pt_regs *regs)
 #endif
 }
 
-/* unshare and setns move the calling task to another mount namespace without a context switch */
+/* unshare and setns move the calling task to another mount namespace */
 static __always_inline bool may_move(long id)
 {
 #if defined(__TARGET_ARCH_x86)
 	id &= ~X32_SYSCALL_BIT;
 #endif
 	return id == NR_UNSHARE || id == NR_SETNS;
+}
+
+static __always_inline bool may_move_compat(long id)
+{
+	return id == NR_UNSHARE_COMPAT || id == NR_SETNS_COMPAT;
 }
 
 static __always_inline __u64 ns_id_of(struct mnt_namespace *mnt)
@@ -446,34 +468,53 @@ static __always_inline __u64 ns_id_of(struct mnt_namespace *mnt)
 	return 0;
 }
 
+static __always_inline __u64 *epoch(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&recorder_epoch, &zero);
+}
+
+/* every CPU's cached namespace is stale from now on (a task may exit or move: see spo_rec_btf) */
+static __always_inline void forget_all(__u64 *epoch)
+{
+	if (epoch)
+		__sync_fetch_and_add(epoch, 1);
+}
+
 /*
- * BTF-enabled raw tracepoint: the cheapest hook, direct (CO-RE relocated) loads from the task. The task's
- * namespace is read once per stretch of its syscalls on a CPU and kept in recorder_cpu: reading it takes
- * bpf_get_current_task_btf(), a real call the JIT does not inline, which alone costs more than the rest of
- * the program where every return goes through a mitigation thunk (bench/README.md, sessions 6 and 7).
- * Why a cached namespace is always the task's own: it is used only by the task that cached it (the same
- * pt_regs), only until the next context switch on the CPU (spo_rec_switch; the addon attaches that first
- * and detaches it last) and only until a syscall that may move it to another namespace; the task cannot be
- * moved by anyone else (only a task's own unshare or setns replaces its nsproxy).
+ * BTF-enabled raw tracepoint: the cheapest hook, direct (CO-RE relocated) loads from the task. Each CPU keeps
+ * the namespace of the last task that entered a syscall on it, in recorder_cpu, so that task's next syscalls
+ * there skip reading it: that read takes bpf_get_current_task_btf(), a real call the JIT does not inline,
+ * which alone costs more than the rest of the program where every return goes through a mitigation thunk
+ * (bench/README.md, sessions 6 and 7). Why a cached namespace is always the task's own: the entry names the
+ * task by its pt_regs, which no other live task has, and is used only while recorder_epoch is what it was
+ * before the task was read. That is bumped by a task's own unshare or setns, the only ways it leaves its
+ * namespace, before they take effect (the entries of every CPU go: it may have run on several), and by
+ * spo_rec_exit when any task exits, before its stack, and so its pt_regs address, can go to a new task.
+ * The addon attaches spo_rec_exit first and detaches it last, and empties the cache in between.
  */
 SEC("tp_btf/sys_enter")
 int BPF_PROG(spo_rec_btf, struct pt_regs *regs, long id)
 {
 	__u32 me = bpf_get_smp_processor_id();
 	struct recorder_cpu *cpu = bpf_map_lookup_elem(&recorder_cpu, &me);
+	__u64 *now = epoch();
 	struct task_struct *task;
 	struct mnt_namespace *mnt;
-	__u64 ns_id;
+	__u64 ns_id, cached;
 	__u32 inum;
 	bool compat;
 
-	if (cpu && cpu->regs == (__u64)regs && surely_native(regs)) {
+	if (cpu && now && cpu->regs == (__u64)regs && cpu->epoch == *now && surely_native(regs)) {
 		if (may_move(id))
-			cpu->regs = 0;
+			forget_all(now);
 		if (cpu->inum == host_mntns)
 			return 0;
 		return on_sys_enter(cpu->inum, cpu->slot, cpu->ns_id, false, id, regs);
 	}
+	/* before the task: a bump from here on leaves this entry stale, as it must */
+	cached = now ? *now : 0;
 	task = bpf_get_current_task_btf();
 	mnt = task->nsproxy->mnt_ns;
 	inum = mnt->ns.inum;
@@ -483,8 +524,15 @@ int BPF_PROG(spo_rec_btf, struct pt_regs *regs, long id)
 #else
 	compat = task->thread_info.flags & (1UL << TIF_32BIT);
 #endif
-	/* not preemptible here (the syscall tracepoints run BPF with preemption off): no switch between */
-	if (cpu && !compat && surely_native(regs) && !may_move(id)) {
+	/*
+	 * A move through any door, int $0x80 included, counts: the task's native syscalls may have entries. Else
+	 * the entry is filled; not preemptible here (the syscall tracepoints run BPF with preemption off), so
+	 * only this task writes it meanwhile.
+	 */
+	if (compat ? may_move_compat(id) : may_move(id)) {
+		forget_all(now);
+	} else if (cpu && !compat && surely_native(regs)) {
+		cpu->epoch = cached;
 		cpu->inum = inum;
 		cpu->slot = recorder_slot_of(inum); /* off the hit path's chain of dependent loads */
 		cpu->ns_id = ns_id;
@@ -496,17 +544,14 @@ int BPF_PROG(spo_rec_btf, struct pt_regs *regs, long id)
 }
 
 /*
- * Forgets the CPU's cached namespace at every context switch: see spo_rec_btf. Loaded and attached with it,
- * attached before it and detached after it, so spo_rec_btf never runs on a CPU whose switches go unseen.
+ * A task exiting (current, in do_exit): no syscall of it follows, and once it is gone its stack may go to a
+ * new task, whose syscalls would enter with the same pt_regs. Loaded and attached with spo_rec_btf, attached
+ * before it and detached after it, so no exit goes unseen while spo_rec_btf runs.
  */
-SEC("tp_btf/sched_switch")
-int BPF_PROG(spo_rec_switch)
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(spo_rec_exit)
 {
-	__u32 me = bpf_get_smp_processor_id();
-	struct recorder_cpu *cpu = bpf_map_lookup_elem(&recorder_cpu, &me);
-
-	if (cpu)
-		cpu->regs = 0;
+	forget_all(epoch());
 	return 0;
 }
 

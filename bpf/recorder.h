@@ -71,18 +71,18 @@ struct recorder_drained {
 };
 
 /*
- * recorder_cpu, one per CPU (indexed by CPU number): the mount namespace of the task that last entered a syscall on the CPU, so the
- * next syscalls of that task skip reading it (a helper call, the most expensive step on some machines).
- * regs, the syscall's pt_regs (the top of the task's kernel stack, unique among live tasks), says whose it
- * is; 0 means nothing is cached. spo_rec_switch clears it at every context switch, because a task that
- * exits leaves its stack, and so its pt_regs address, to the next task forked on the CPU.
+ * recorder_cpu, one per CPU (indexed by CPU number): the mount namespace of the task that last entered a
+ * syscall on the CPU, so the next syscalls of that task there skip reading it (a helper call, the most
+ * expensive step on some machines). regs, the syscall's pt_regs (at the top of the task's kernel stack, so
+ * unique among live tasks), says whose it is; 0 means nothing is cached. See spo_rec_btf for why it is right.
  */
 struct recorder_cpu {
 	__u64 regs;
 	__u64 ns_id;
 	__u32 inum;
 	__u32 slot; /* recorder_slot_of(inum) */
-	__u64 line[5]; /* one cache line each: CPUs write only their own */
+	__u64 epoch; /* recorder_epoch when the task was read */
+	__u64 line[4]; /* one cache line each: CPUs write only their own */
 };
 
 /* the namespace's slot; the same multiplicative hash in the program and the addon */

@@ -182,6 +182,8 @@ const programOf: Partial<Record<Condition, Recorder>> = {
 const names = Object.keys(conditions) as Condition[];
 const samples = new Map<Condition, number[]>(names.map((n) => [n, []]));
 const progTime = new Map<Condition, { ns: number; runs: number }>(names.map((n) => [n, { ns: 0, runs: 0 }]));
+// spo_rec_exit (sched_process_exit, every task exit on the machine) beside the BTF program
+const exitTime = new Map<Condition, { ns: number; runs: number }>(names.map((n) => [n, { ns: 0, runs: 0 }]));
 for (const pass of ['loop', 'program'] as const) {
   writeFileSync(STATS, pass === 'program' ? '1' : '0');
   for (let r = 0; r < rounds; r++) {
@@ -194,12 +196,15 @@ for (const pass of ['loop', 'program'] as const) {
       }
       if (prog === undefined) continue;
       const before = progRunStats(prog.info().progId);
+      const exitBefore = progRunStats(prog.info().exitProgId);
       await conditions[name]!();
-      {
-        const after = progRunStats(prog.info().progId);
-        const total = progTime.get(name)!;
-        total.ns += after.ns - before.ns;
-        total.runs += after.runs - before.runs;
+      for (const [stats, was, into] of [
+        [progRunStats(prog.info().progId), before, progTime],
+        [progRunStats(prog.info().exitProgId), exitBefore, exitTime],
+      ] as const) {
+        const total = into.get(name)!;
+        total.ns += stats.ns - was.ns;
+        total.runs += stats.runs - was.runs;
       }
     }
   }
@@ -235,10 +240,13 @@ for (const name of names.filter((n) => programOf[n] !== undefined)) {
     `  ${name.padEnd(26)} ${ns.toFixed(1)} ns  (${(ns - floorRun).toFixed(1)} ns over floor, ${(ns / floorRun).toFixed(2)}x floor)`,
   );
 }
-const overTask = perRun('recorder, recorded mntns') - perRun('task read');
-console.log(
-  `  recorded mntns over the task read: ${overTask.toFixed(1)} ns (what is the recorder's own doing: the slot lookup and the bit)`,
-);
+for (const name of names.filter((n) => exitTime.get(n)!.runs > 0)) {
+  const sw = exitTime.get(name)!;
+  const calls = progTime.get(name)!.runs;
+  console.log(
+    `  ${name.padEnd(26)} + sched_process_exit: ${(sw.ns / sw.runs).toFixed(1)} ns an exit, ${sw.runs} exits (machine-wide) in ${calls} syscalls`,
+  );
+}
 floor.close();
 taskRead.close();
 recorder.close();

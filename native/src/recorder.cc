@@ -79,7 +79,7 @@ __u32 MntnsArg(const Napi::CallbackInfo& info, size_t index) {
 
 // The links' pins sit beside the maps' (named after the maps) in the recorder's own directory.
 constexpr char kLinkPin[] = "link";
-constexpr char kSwitchLinkPin[] = "link-switch";
+constexpr char kExitLinkPin[] = "link-exit";
 
 std::string PinPath(const std::string& dir, const char* name) { return dir + "/" + name; }
 
@@ -169,15 +169,15 @@ void Recorder::CloseHandles() {
     skel_ = nullptr;
   }
   prog_ = nullptr;
-  switch_prog_ = nullptr;
+  exit_prog_ = nullptr;
 }
 
 // Pinned links stay attached (only the pins hold them then); unpinned ones detach here. sys_enter goes
-// first: spo_rec_btf must never run on a CPU whose context switches spo_rec_switch no longer sees.
+// first: spo_rec_btf must never run while spo_rec_exit no longer sees tasks exit.
 // (A process killed with both links unpinned lets the kernel close them in its own order; that happens
 // only without a pin directory, where the maps go with the process and nobody reads what they hold.)
 void Recorder::DestroyLinks(bool unpin) {
-  for (bpf_link** link : {&link_, &switch_link_}) {
+  for (bpf_link** link : {&link_, &exit_link_}) {
     if (*link == nullptr) continue;
     if (unpin) bpf_link__unpin(*link);
     bpf_link__destroy(*link);
@@ -213,6 +213,7 @@ Napi::Value Recorder::Open(const Napi::CallbackInfo& info) {
 
   skel->rodata->host_mntns = host_mntns;
   skel->rodata->listed_only = listed_only;
+  int cpus = libbpf_num_possible_cpus();
   bpf_program* chosen = nullptr;
   if (program == "btf") {
     chosen = skel->progs.spo_rec_btf;
@@ -226,14 +227,13 @@ Napi::Value Recorder::Open(const Napi::CallbackInfo& info) {
     recorder_bpf__destroy(skel);
     throw Napi::TypeError::New(env, "program must be btf, raw, floor or task");
   }
-  bpf_program* with = chosen == skel->progs.spo_rec_btf ? skel->progs.spo_rec_switch : nullptr;
+  bpf_program* with = chosen == skel->progs.spo_rec_btf ? skel->progs.spo_rec_exit : nullptr;
   bpf_program* all[] = {skel->progs.spo_rec_btf, skel->progs.spo_rec_raw, skel->progs.spo_rec_floor,
-                        skel->progs.spo_rec_task, skel->progs.spo_rec_switch};
+                        skel->progs.spo_rec_task, skel->progs.spo_rec_exit};
   int err = 0;
   for (bpf_program* prog : all) {
     if (err == 0) err = bpf_program__set_autoload(prog, prog == chosen || prog == with);
   }
-  int cpus = libbpf_num_possible_cpus();
   if (cpus <= 0) err = cpus < 0 ? cpus : -EINVAL;
   if (err == 0) err = bpf_map__set_max_entries(skel->maps.recorder_cpu, static_cast<__u32>(cpus));
   if (err == 0 && max_mntns > 0) {
@@ -259,7 +259,7 @@ Napi::Value Recorder::Open(const Napi::CallbackInfo& info) {
   }
   skel_ = skel;
   prog_ = chosen;
-  switch_prog_ = with;
+  exit_prog_ = with;
   listed_only_ = listed_only;
   pin_dir_ = pin_dir;
   bool adopted = false;
@@ -270,7 +270,7 @@ Napi::Value Recorder::Open(const Napi::CallbackInfo& info) {
     if (plan.all_reused) adopted = AdoptLinks();
     if (!adopted) {
       // sys_enter's pin first: removing the last reference detaches it (see DestroyLinks)
-      for (const char* name : {kLinkPin, kSwitchLinkPin}) {
+      for (const char* name : {kLinkPin, kExitLinkPin}) {
         if (unlink(PinPath(pin_dir_, name).c_str()) == 0) dropped_link = true;
       }
       // pins exist only while a program records into them (see PinAll)
@@ -288,16 +288,16 @@ Napi::Value Recorder::Open(const Napi::CallbackInfo& info) {
 bool Recorder::AdoptLinks() {
   bpf_link* link = bpf_link__open(PinPath(pin_dir_, kLinkPin).c_str());
   if (link == nullptr) return false;
-  bpf_link* switch_link = nullptr;
-  if (switch_prog_ != nullptr) {
-    switch_link = bpf_link__open(PinPath(pin_dir_, kSwitchLinkPin).c_str());
-    if (switch_link == nullptr) {
+  bpf_link* exit_link = nullptr;
+  if (exit_prog_ != nullptr) {
+    exit_link = bpf_link__open(PinPath(pin_dir_, kExitLinkPin).c_str());
+    if (exit_link == nullptr) {
       bpf_link__destroy(link);  // only closes it: the pin still holds it until Open removes that
       return false;
     }
   }
   link_ = link;
-  switch_link_ = switch_link;
+  exit_link_ = exit_link;
   return true;
 }
 
@@ -320,12 +320,12 @@ int Recorder::PinAll() {
     int err = bpf_map__pin(map, nullptr);
     if (err != 0) return err;
   }
-  // the sched_switch link first: pinned alone it only clears the cache, sys_enter's pinned alone would not
-  // be kept honest once this process is gone
-  if (switch_link_ != nullptr) {
-    std::string switch_path = PinPath(pin_dir_, kSwitchLinkPin);
-    unlink(switch_path.c_str());
-    int err = bpf_link__pin(switch_link_, switch_path.c_str());
+  // the sched_process_exit link first: pinned alone it only clears the cache, sys_enter's pinned alone would
+  // not be kept honest once this process is gone
+  if (exit_link_ != nullptr) {
+    std::string exit_path = PinPath(pin_dir_, kExitLinkPin);
+    unlink(exit_path.c_str());
+    int err = bpf_link__pin(exit_link_, exit_path.c_str());
     if (err != 0) return err;
   }
   std::string link_path = PinPath(pin_dir_, kLinkPin);
@@ -357,14 +357,14 @@ Napi::Value Recorder::Attach(const Napi::CallbackInfo& info) {
   RequireOpen(env);
   if (link_ != nullptr) return env.Undefined();
   ClearLibbpfLog();
-  // The cache's order (see spo_rec_btf): sched_switch attached, then what an earlier attachment left in the
-  // cache cleared, and only then sys_enter, which alone fills it.
-  if (switch_prog_ != nullptr && switch_link_ == nullptr) {
-    bpf_link* link = bpf_program__attach(switch_prog_);
+  // The cache's order (see spo_rec_btf): sched_process_exit attached, then what an earlier attachment left
+  // in the cache cleared, and only then sys_enter, which alone fills it.
+  if (exit_prog_ != nullptr && exit_link_ == nullptr) {
+    bpf_link* link = bpf_program__attach(exit_prog_);
     if (link == nullptr) throw SystemError(env, errno, "bpf_program__attach");
-    switch_link_ = link;
+    exit_link_ = link;
   }
-  if (switch_prog_ != nullptr) {
+  if (exit_prog_ != nullptr) {
     int err = ClearCpuCache();
     if (err != 0) {
       DestroyLinks(false);
@@ -696,8 +696,8 @@ Napi::Value Recorder::Info(const Napi::CallbackInfo& info) {
     if (__u32 id = ProgId(prog_)) out.Set("progId", Napi::Number::New(env, id));
     out.Set("program", Napi::String::New(env, bpf_program__name(prog_)));
   }
-  if (switch_prog_ != nullptr) {
-    if (__u32 id = ProgId(switch_prog_)) out.Set("switchProgId", Napi::Number::New(env, id));
+  if (exit_prog_ != nullptr) {
+    if (__u32 id = ProgId(exit_prog_)) out.Set("exitProgId", Napi::Number::New(env, id));
   }
   return out;
 }

@@ -18,7 +18,7 @@ struct bpf_program;
 namespace spo {
 
 // The eBPF recorder: one loaded object; attached, one link on sys_enter and, for the BTF program, one on
-// sched_switch (spo_rec_switch, which keeps its per-CPU namespace cache honest). Validation and defaults
+// sched_process_exit (spo_rec_exit, which keeps its per-CPU namespace cache honest). Validation and defaults
 // live in src/recorder/native.ts; this class only type-checks.
 class Recorder : public Napi::ObjectWrap<Recorder> {
  public:
@@ -60,15 +60,15 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
   bool AdoptLinks();
   // Empties recorder_cpu on every CPU (see Attach).
   int ClearCpuCache();
-  // Destroys the links in the order that keeps the cache honest: sys_enter first, then sched_switch.
+  // Destroys the links in the order that keeps the cache honest: sys_enter first, then sched_process_exit.
   void DestroyLinks(bool unpin);
 
   recorder_bpf* skel_ = nullptr;
   bpf_program* prog_ = nullptr;
   bpf_link* link_ = nullptr;
-  // spo_rec_switch and its link: only with the BTF program, which caches per CPU
-  bpf_program* switch_prog_ = nullptr;
-  bpf_link* switch_link_ = nullptr;
+  // spo_rec_exit and its link: only with the BTF program, which caches per CPU
+  bpf_program* exit_prog_ = nullptr;
+  bpf_link* exit_link_ = nullptr;
   bool listed_only_ = false;
   // Cleared after the first EINVAL: kernels before 5.6 have no batch ops.
   bool batch_supported_ = true;

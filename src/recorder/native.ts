@@ -50,8 +50,8 @@ export interface NativeInfo {
   readonly attached: boolean;
   readonly progId?: number;
   readonly program?: string;
-  /** spo_rec_switch, loaded beside the BTF program: it clears that program's per-CPU cache at context switches. */
-  readonly switchProgId?: number;
+  /** spo_rec_exit, loaded beside the BTF program: it drops an exiting task from that program's per-CPU cache. */
+  readonly exitProgId?: number;
 }
 
 /** The addon's Recorder class (native/src/recorder.cc). Errors carry code, errno, syscall. */

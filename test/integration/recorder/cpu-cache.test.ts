@@ -71,6 +71,20 @@ t.test('after unshare, the task is no longer credited to the namespace it left',
   }
 });
 
+t.test(
+  'after unshare through int $0x80 (a compat syscall), the 64-bit task is no longer credited to the namespace it left',
+  { skip: skip || (process.arch !== 'x64' && 'int $0x80 is x86') },
+  async (t) => {
+    const bin = nsMove(t);
+    const recorder = newRecorder(t);
+    for (let i = 0; i < RUNS; i++) {
+      const recorded = await record(recorder, [bin, 'unshare80']);
+      t.ok(recorded.compat.has(310), `run ${i}: the 32-bit unshare recorded, as compat`);
+      t.notOk(names(recorded.native).includes(MARK), `run ${i}: ${MARK}, made in the new namespace, is not`);
+    }
+  },
+);
+
 t.test('after setns, the task is credited to the namespace it joined', { skip }, async (t) => {
   const bin = nsMove(t);
   const recorder = newRecorder(t);

@@ -24,8 +24,8 @@ const skip = recorderSkip();
 const arch = archOf(process.arch);
 // the object's maps change with the program; these two are what recording needs
 const CORE_MAPS = ['filter_mntns', 'mntns_syscalls'];
-// sys_enter's link, and sched_switch's, which keeps the BTF program's per-CPU cache honest
-const LINKS = ['link', 'link-switch'];
+// sys_enter's link, and sched_process_exit's, which keeps the BTF program's per-CPU cache honest
+const LINKS = ['link', 'link-exit'];
 
 function sorted(names: readonly string[]): string[] {
   return [...names].sort();
@@ -107,7 +107,7 @@ t.test(
       'and every map',
     );
     const held = sorted(bpfLinksOf(process.pid).map(String));
-    t.equal(held.length, 2, 'sys_enter and sched_switch');
+    t.equal(held.length, 2, 'sys_enter and sched_process_exit');
     first.close();
     t.same(bpfLinksOf(process.pid), [], 'this process holds no link any more');
     t.ok(
@@ -183,7 +183,7 @@ t.test('pinned maps of another definition are replaced and their link dropped', 
 });
 
 t.test(
-  'a pinned sys_enter link without its sched_switch link is dropped, not adopted',
+  'a pinned sys_enter link without its sched_process_exit link is dropped, not adopted',
   { skip },
   async (t) => {
     const dir = bpffs(t);
@@ -192,9 +192,9 @@ t.test(
     crashed.attach();
     const held = bpfLinksOf(process.pid);
     crashed.close();
-    // sys_enter's link pinned alone: nothing would clear its cache at context switches (the addon pins the
-    // sched_switch link first, so a crash cannot leave this; an older version or a hand could)
-    rmSync(join(dir, 'link-switch'));
+    // sys_enter's link pinned alone: nothing would drop exiting tasks from its cache (the addon pins the
+    // other link first, so a crash cannot leave this; an older version or a hand could)
+    rmSync(join(dir, 'link-exit'));
     t.equal(held.filter((id) => linkIds().includes(id)).length, 1, 'only the sys_enter link is left');
 
     const native = newNative(t);
