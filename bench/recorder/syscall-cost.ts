@@ -2,6 +2,7 @@
  * Cost of the recorder per syscall, as ratios within one run (never a timed test).
  *
  *   node --import tsx bench/recorder/syscall-cost.ts [--rounds 9] [--iterations 2000000] [--baseline DIR]
+ *     [--workload getpid|pingpong]
  *
  * A getpid loop runs under each condition in turn, the order rotating every round so drift (other load, CPU
  * frequency) spreads over all of them: no program (run directly, and launched like a recorded command); the empty
@@ -9,10 +10,12 @@
  * keyed by mount namespace must do first); the recorder with an unrecorded host process; the recorder with the loop
  * in a recorded mount namespace. Needs root and a built addon. --baseline DIR adds the two recorder conditions again
  * with another build of the addon (DIR/spo_recorder.node, e.g. a copy of native/build/Release made before a
- * change), so a change is compared with what it replaces within one run rather than across runs.
+ * change), so a change is compared with what it replaces within one run rather than across runs. --workload pingpong
+ * runs two processes passing a byte over pipes instead (every syscall after a context switch: the per-CPU cache's
+ * worst case); --iterations then counts round trips (four syscalls each).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,16 +26,31 @@ import { hostFacts, hostMntns, readMntns } from '../../src/recorder/proc.js';
 import { Recorder } from '../../src/recorder/recorder.js';
 
 const { values } = parseArgs({
-  options: { rounds: { type: 'string' }, iterations: { type: 'string' }, baseline: { type: 'string' } },
+  options: {
+    rounds: { type: 'string' },
+    iterations: { type: 'string' },
+    baseline: { type: 'string' },
+    workload: { type: 'string' },
+  },
 });
 const rounds = Number(values.rounds ?? 9);
-const iterations = Number(values.iterations ?? 2_000_000);
+const workload = values.workload ?? 'getpid';
+// a syscall the workload surely makes, to check that the recorded run was recorded (x86_64 numbers)
+const WORKLOADS: Record<string, { source: string; iterations: number; makes: number }> = {
+  getpid: { source: 'getpid-loop', iterations: 2_000_000, makes: 39 },
+  pingpong: { source: 'pingpong', iterations: 200_000, makes: 0 },
+};
+const picked = WORKLOADS[workload];
+if (picked === undefined) throw new Error(`--workload must be one of ${Object.keys(WORKLOADS).join(', ')}`);
+const chosen = picked;
+const iterations = Number(values.iterations ?? chosen.iterations);
 
 const dir = join(import.meta.dirname, '.build');
-const loop = join(dir, 'getpid-loop');
-if (!existsSync(loop)) {
+const loop = join(dir, chosen.source);
+const loopSource = join(import.meta.dirname, `${chosen.source}.c`);
+if (!existsSync(loop) || statSync(loop).mtimeMs < statSync(loopSource).mtimeMs) {
   mkdirSync(dir, { recursive: true });
-  execFileSync('cc', ['-O2', '-o', loop, join(import.meta.dirname, 'getpid-loop.c')]);
+  execFileSync('cc', ['-O2', '-o', loop, loopSource]);
 }
 
 const log = pino({ level: 'silent' });
@@ -65,7 +83,7 @@ async function launchedLoop(recorder?: Recorder): Promise<number> {
   launched.release();
   await launched.exited;
   const seen = recorder.untrack(launched.mntns);
-  if (!seen.native.has(39) && process.arch === 'x64')
+  if (!seen.native.has(chosen.makes) && process.arch === 'x64')
     throw new Error(
       `the recorded loop was not recorded: ${JSON.stringify({ mntns: launched.mntns, nsId: seen.nsId, native: [...seen.native], out })}`,
     );
@@ -217,7 +235,7 @@ const median = (xs: number[]) => {
 const none = median(samples.get('none')!);
 const floorCost = median(samples.get('floor')!) - none;
 console.log(
-  `getpid loop, ${iterations} calls x ${rounds} rounds, median ns/call (kernel ${facts.kernelRelease})`,
+  `${workload} loop, ${iterations} x ${rounds} rounds, median ns/syscall (kernel ${facts.kernelRelease})`,
 );
 for (const name of names) {
   const m = median(samples.get(name)!);
