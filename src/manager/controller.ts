@@ -8,7 +8,8 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { describeError, statusOf } from '../k8s/client.js';
+import { statusOf } from '../k8s/client.js';
+import { WorkQueue } from './work-queue.js';
 import {
   type Informer,
   type KubeClient,
@@ -46,7 +47,6 @@ export interface ControllerOptions {
 type Binding = ProfileBinding & KubeObject;
 type Recording = ProfileRecording & KubeObject;
 
-const MAX_BACKOFF_MS = 30_000;
 const POD_SETTLE_MS = 1_000;
 
 /**
@@ -65,13 +65,8 @@ export class NamespaceController {
   private readonly bindings: Informer<Binding>;
   /** Shared with the recording-conditions controller. */
   readonly recordings: Informer<Recording>;
-  private readonly queue = new Set<string>();
-  /** Namespaces whose pass waits for their pods' events to settle. */
-  private readonly settling = new Map<string, NodeJS.Timeout>();
-  private readonly failures = new Map<string, number>();
-  private draining = false;
+  private readonly queue: WorkQueue;
   private running = false;
-  private idleWaiters: Array<() => void> = [];
 
   constructor(private readonly options: ControllerOptions) {
     const { kc, kube, log, watchNamespace: only } = options;
@@ -92,10 +87,21 @@ export class NamespaceController {
       { ...PROFILE_RECORDINGS, namespace: only },
       { log, what: 'profilerecordings' },
     );
-    this.namespaces?.onChange((ns, verb) => verb !== 'delete' && this.enqueue(ns.metadata?.name));
-    this.pods.onChange((o) => this.enqueueSettled(o.metadata?.namespace));
+    this.queue = new WorkQueue(
+      (ns) => this.reconcile(ns),
+      log.child({ controller: 'namespace' }),
+      (ok, _ns, err) => {
+        options.metrics.reconciles.inc({ controller: 'namespace', result: ok ? 'ok' : 'error' });
+        if (!ok) options.metrics.apiErrors.inc({ code: String(statusOf(err) ?? 'network') });
+      },
+      // A conflict only means our cached copy was stale; the watch brings the new one and we try again.
+      { failureLevel: (err) => (statusOf(err) === 409 ? 'debug' : 'warn') },
+    );
+    const settle = options.podSettleMs ?? POD_SETTLE_MS;
+    this.namespaces?.onChange((ns, verb) => verb !== 'delete' && this.queue.add(ns.metadata?.name));
+    this.pods.onChange((o) => this.queue.addSettled(o.metadata?.namespace, settle));
     for (const inf of [this.bindings, this.recordings] as Informer<KubeObject>[]) {
-      inf.onChange((o) => this.enqueue(o.metadata?.namespace));
+      inf.onChange((o) => this.queue.add(o.metadata?.namespace));
     }
   }
 
@@ -107,17 +113,15 @@ export class NamespaceController {
       this.recordings.start(),
     ]);
     this.running = true;
-    if (this.namespaces === undefined) this.enqueue(this.options.watchNamespace);
-    for (const ns of this.namespaces?.cache.list() ?? []) this.enqueue(ns.metadata?.name);
+    this.queue.start();
+    if (this.namespaces === undefined) this.queue.add(this.options.watchNamespace);
+    for (const ns of this.namespaces?.cache.list() ?? []) this.queue.add(ns.metadata?.name);
     this.options.log.info('controller caches synced');
   }
 
   async stop(): Promise<void> {
     this.running = false;
-    for (const timer of this.settling.values()) clearTimeout(timer);
-    this.settling.clear();
-    // a waiter for passes that will now never run
-    if (this.isIdle()) for (const w of this.idleWaiters.splice(0)) w();
+    this.queue.stop();
     await Promise.all([
       this.namespaces?.stop(),
       this.pods.stop(),
@@ -132,66 +136,7 @@ export class NamespaceController {
 
   /** Resolves when no namespace is settling, queued or being reconciled (for tests and orderly shutdown). */
   idle(): Promise<void> {
-    if (this.isIdle()) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
-  }
-
-  private isIdle(): boolean {
-    return !this.draining && this.queue.size === 0 && this.settling.size === 0;
-  }
-
-  /** A pod event: the pass runs `podSettleMs` after it and covers every pod event of the namespace meanwhile. */
-  private enqueueSettled(namespace: string | undefined): void {
-    if (!namespace || this.settling.has(namespace)) return;
-    const timer = setTimeout(() => {
-      this.settling.delete(namespace);
-      this.enqueue(namespace);
-    }, this.options.podSettleMs ?? POD_SETTLE_MS);
-    timer.unref();
-    this.settling.set(namespace, timer);
-  }
-
-  private enqueue(namespace: string | undefined): void {
-    if (!namespace) return;
-    this.queue.add(namespace);
-    if (this.running && !this.draining) setImmediate(() => void this.drain());
-  }
-
-  private async drain(): Promise<void> {
-    if (this.draining) return;
-    this.draining = true;
-    try {
-      while (this.running && this.queue.size > 0) {
-        const [ns] = this.queue as unknown as [string];
-        this.queue.delete(ns);
-        await this.reconcileSafely(ns);
-      }
-    } finally {
-      this.draining = false;
-      if (this.isIdle()) for (const w of this.idleWaiters.splice(0)) w();
-    }
-  }
-
-  private async reconcileSafely(namespace: string): Promise<void> {
-    try {
-      await this.reconcile(namespace);
-      this.failures.delete(namespace);
-      this.options.metrics.reconciles.inc({ controller: 'namespace', result: 'ok' });
-    } catch (err) {
-      const n = (this.failures.get(namespace) ?? 0) + 1;
-      this.failures.set(namespace, n);
-      const code = statusOf(err);
-      this.options.metrics.reconciles.inc({ controller: 'namespace', result: 'error' });
-      this.options.metrics.apiErrors.inc({ code: String(code ?? 'network') });
-      const delay = Math.min(250 * 2 ** n, MAX_BACKOFF_MS);
-      // A conflict only means our cached copy was stale; the watch brings the new one and we try again.
-      const level = code === 409 ? 'debug' : 'warn';
-      this.options.log[level](
-        { ...describeError(err), namespace, retryMs: delay },
-        'namespace reconcile failed',
-      );
-      setTimeout(() => this.enqueue(namespace), delay).unref();
-    }
+    return this.queue.idle();
   }
 
   private async reconcile(namespace: string): Promise<void> {

@@ -2,13 +2,21 @@ import type { Logger } from 'pino';
 
 const MAX_BACKOFF_MS = 30_000;
 
+export interface WorkQueueOptions {
+  /** The level a failed pass is logged at (default warn): a failure that only means "try again" can be quieter. */
+  readonly failureLevel?: (err: unknown) => 'debug' | 'warn';
+}
+
 /**
  * A keyed, deduplicating work queue: a burst of events for one key costs one pass, keys are handled one at a
  * time, and a failed key is retried with exponential back-off. Nothing runs until `start()`, so handlers never
- * see caches that have not synced.
+ * see caches that have not synced. `addSettled` delays a key's pass and folds the adds of that key meanwhile into
+ * it, for events that come in bursts (a pod sends several as it starts).
  */
 export class WorkQueue {
   private readonly queue = new Set<string>();
+  /** Keys whose pass waits for their events to settle. */
+  private readonly settling = new Map<string, NodeJS.Timeout>();
   private readonly failures = new Map<string, number>();
   private draining = false;
   private running = false;
@@ -18,6 +26,7 @@ export class WorkQueue {
     private readonly handle: (key: string) => Promise<void>,
     private readonly log: Logger,
     private readonly onResult: (ok: boolean, key: string, err?: unknown) => void = () => {},
+    private readonly options: WorkQueueOptions = {},
   ) {}
 
   add(key: string | undefined): void {
@@ -26,19 +35,43 @@ export class WorkQueue {
     if (this.running && !this.draining) setImmediate(() => void this.drain());
   }
 
+  /** Queues `key` in `delayMs`; further settled adds of it until then change nothing. */
+  addSettled(key: string | undefined, delayMs: number): void {
+    if (!key || this.settling.has(key)) return;
+    const timer = setTimeout(() => {
+      this.settling.delete(key);
+      this.add(key);
+    }, delayMs);
+    timer.unref();
+    this.settling.set(key, timer);
+  }
+
   start(): void {
     this.running = true;
     setImmediate(() => void this.drain());
   }
 
+  /** Stops handling keys and drops the settling ones; a pass under way finishes. */
   stop(): void {
     this.running = false;
+    for (const timer of this.settling.values()) clearTimeout(timer);
+    this.settling.clear();
+    // waiters for settling passes that will now never run
+    if (this.isIdle()) this.releaseIdle();
   }
 
-  /** Resolves when nothing is queued or being handled. */
+  /** Resolves when nothing is settling, queued or being handled. */
   idle(): Promise<void> {
-    if (!this.draining && this.queue.size === 0) return Promise.resolve();
+    if (this.isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private isIdle(): boolean {
+    return !this.draining && this.queue.size === 0 && this.settling.size === 0;
+  }
+
+  private releaseIdle(): void {
+    for (const w of this.idleWaiters.splice(0)) w();
   }
 
   private async drain(): Promise<void> {
@@ -57,13 +90,14 @@ export class WorkQueue {
           this.failures.set(key, n);
           const delay = Math.min(250 * 2 ** n, MAX_BACKOFF_MS);
           this.onResult(false, key, err);
-          this.log.warn({ err, key, retryMs: delay }, 'reconcile failed; retrying');
+          const level = this.options.failureLevel?.(err) ?? 'warn';
+          this.log[level]({ err, key, retryMs: delay }, 'reconcile failed; retrying');
           setTimeout(() => this.add(key), delay).unref();
         }
       }
     } finally {
       this.draining = false;
-      if (this.queue.size === 0) for (const w of this.idleWaiters.splice(0)) w();
+      if (this.isIdle()) this.releaseIdle();
     }
   }
 }
