@@ -320,8 +320,8 @@ int Recorder::PinAll() {
     int err = bpf_map__pin(map, nullptr);
     if (err != 0) return err;
   }
-  // the sched_process_exit link first: pinned alone it only clears the cache, sys_enter's pinned alone would
-  // not be kept honest once this process is gone
+  // the sched_process_exit link first: pinned alone it only bumps the cache's epoch, while sys_enter's pinned
+  // alone would not be kept honest once this process is gone
   if (exit_link_ != nullptr) {
     std::string exit_path = PinPath(pin_dir_, kExitLinkPin);
     unlink(exit_path.c_str());
