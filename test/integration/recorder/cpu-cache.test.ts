@@ -1,8 +1,8 @@
 // The BTF program keeps each CPU's last task's mount namespace (recorder_cpu) instead of reading the task on
 // every syscall. These tests move a task to another namespace, or make it issue a compat syscall, as the very
 // next syscall after a long run of native ones (the cache then holds the task), and check that what follows is
-// credited to the right namespace and table. Each case runs several times: a context switch in between would
-// clear the cache and hide a stale one, so one quiet run is enough to catch it.
+// credited to the right namespace and table. Each case runs several times: a task exiting anywhere on the machine
+// in between bumps the cache's epoch and would hide a stale entry, so one quiet run is enough to catch it.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
