@@ -11,8 +11,8 @@
  * in a recorded mount namespace. Needs root and a built addon. --baseline DIR adds the two recorder conditions again
  * with another build of the addon (DIR/spo_recorder.node, e.g. a copy of native/build/Release made before a
  * change), so a change is compared with what it replaces within one run rather than across runs. --workload pingpong
- * runs two processes passing a byte over pipes instead (every syscall after a context switch: the per-CPU cache's
- * worst case); --iterations then counts round trips (four syscalls each).
+ * runs two processes on one CPU passing a byte over pipes instead (every other syscall on the CPU is the other
+ * process's: the per-CPU cache's worst case); --iterations then counts round trips (four syscalls each).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -259,10 +259,10 @@ for (const name of names.filter((n) => programOf[n] !== undefined)) {
   );
 }
 for (const name of names.filter((n) => exitTime.get(n)!.runs > 0)) {
-  const sw = exitTime.get(name)!;
+  const exits = exitTime.get(name)!;
   const calls = progTime.get(name)!.runs;
   console.log(
-    `  ${name.padEnd(26)} + sched_process_exit: ${(sw.ns / sw.runs).toFixed(1)} ns an exit, ${sw.runs} exits (machine-wide) in ${calls} syscalls`,
+    `  ${name.padEnd(26)} + sched_process_exit: ${(exits.ns / exits.runs).toFixed(1)} ns an exit, ${exits.runs} exits (machine-wide) in ${calls} syscalls`,
   );
 }
 floor.close();

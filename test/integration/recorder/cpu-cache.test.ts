@@ -15,7 +15,7 @@ import { nativePaths } from '../../../src/recorder/native.js';
 import { hostFacts, hostMntns, readMntns } from '../../../src/recorder/proc.js';
 import { Recorder } from '../../../src/recorder/recorder.js';
 import { recorderSkip } from './prereqs.js';
-import { recordCommand } from './record.js';
+import { recordCommand as record } from './record.js';
 
 const skip = recorderSkip();
 const arch = archOf(process.arch);
@@ -23,8 +23,10 @@ const helper = nativePaths().helper;
 const log = pino({ level: 'silent' });
 const RUNS = 5;
 const MARK = 'personality';
+const x86Only = skip || (process.arch !== 'x64' && 'int $0x80 is x86');
 
-function nsMove(t: Test): string {
+/** The helper, compiled once for the file. */
+function nsMove(): string {
   const dir = mkdtempSync(join(tmpdir(), 'spo-ns-move-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const out = join(dir, 'ns-move');
@@ -32,6 +34,7 @@ function nsMove(t: Test): string {
   execFileSync('cc', ['-O2', '-Wall', '-Wextra', '-o', out, source]);
   return out;
 }
+const bin = skip ? '' : nsMove();
 
 function newRecorder(t: Test): Recorder {
   const recorder = new Recorder({
@@ -49,10 +52,7 @@ function names(set: ReadonlySet<number>): string[] {
   return [...set].map((nr) => syscallName(arch, nr) ?? `#${nr}`);
 }
 
-const record = recordCommand;
-
 t.test('the marker is recorded when the task stays (so the tests below can fail)', { skip }, async (t) => {
-  const bin = nsMove(t);
   const recorder = newRecorder(t);
   for (let i = 0; i < RUNS; i++) {
     const seen = names((await record(recorder, [bin, 'stay'])).native);
@@ -62,7 +62,6 @@ t.test('the marker is recorded when the task stays (so the tests below can fail)
 });
 
 t.test('after unshare, the task is no longer credited to the namespace it left', { skip }, async (t) => {
-  const bin = nsMove(t);
   const recorder = newRecorder(t);
   for (let i = 0; i < RUNS; i++) {
     const seen = names((await record(recorder, [bin, 'unshare'])).native);
@@ -73,9 +72,8 @@ t.test('after unshare, the task is no longer credited to the namespace it left',
 
 t.test(
   'after unshare through int $0x80 (a compat syscall), the 64-bit task is no longer credited to the namespace it left',
-  { skip: skip || (process.arch !== 'x64' && 'int $0x80 is x86') },
+  { skip: x86Only },
   async (t) => {
-    const bin = nsMove(t);
     const recorder = newRecorder(t);
     for (let i = 0; i < RUNS; i++) {
       const recorded = await record(recorder, [bin, 'unshare80']);
@@ -86,7 +84,6 @@ t.test(
 );
 
 t.test('after setns, the task is credited to the namespace it joined', { skip }, async (t) => {
-  const bin = nsMove(t);
   const recorder = newRecorder(t);
   const target = await launchInFreshMntns({
     helper,
@@ -111,17 +108,12 @@ t.test('after setns, the task is credited to the namespace it joined', { skip },
   t.notOk(joined.includes('setns'), 'which did not make the setns');
 });
 
-t.test(
-  'int $0x80 from a 64-bit task goes to the compat table',
-  { skip: skip || (process.arch !== 'x64' && 'int $0x80 is x86') },
-  async (t) => {
-    const bin = nsMove(t);
-    const recorder = newRecorder(t);
-    for (let i = 0; i < RUNS; i++) {
-      const recorded = await record(recorder, [bin, 'int80']);
-      // 64: getppid in the 32-bit table, semget in the 64-bit one
-      t.ok(recorded.compat.has(64), `run ${i}: the 32-bit getppid, as compat`);
-      t.notOk(recorded.native.has(64), `run ${i}: not as the 64-bit table's semget`);
-    }
-  },
-);
+t.test('int $0x80 from a 64-bit task goes to the compat table', { skip: x86Only }, async (t) => {
+  const recorder = newRecorder(t);
+  for (let i = 0; i < RUNS; i++) {
+    const recorded = await record(recorder, [bin, 'int80']);
+    // 64: getppid in the 32-bit table, semget in the 64-bit one
+    t.ok(recorded.compat.has(64), `run ${i}: the 32-bit getppid, as compat`);
+    t.notOk(recorded.native.has(64), `run ${i}: not as the 64-bit table's semget`);
+  }
+});

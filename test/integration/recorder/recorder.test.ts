@@ -11,7 +11,7 @@ import { hostFacts, hostMntns, readMntns } from '../../../src/recorder/proc.js';
 import { Recorder, type RecorderMode } from '../../../src/recorder/recorder.js';
 import { selfTest } from '../../../src/recorder/self-test.js';
 import { bpfLinksOf, recorderSkip } from './prereqs.js';
-import { recordCommand } from './record.js';
+import { recordCommand as record } from './record.js';
 
 const skip = recorderSkip();
 const arch = archOf(process.arch);
@@ -36,8 +36,6 @@ function newRecorder(mode: RecorderMode, extra: { program?: BpfProgram; btfPath?
     ...(extra.program !== undefined ? { program: extra.program } : {}),
   });
 }
-
-const record = recordCommand;
 
 // getpriority: a syscall none of the recorded commands makes, so seeing it would mean host noise got in
 const BUSY = "const os = require('node:os'); for (;;) { process.ppid; os.getPriority(); }";
