@@ -16,7 +16,8 @@
  *
  * Whose syscall it is comes from recorder_cpu, each CPU's last task's namespace, whenever that is surely
  * right (spo_rec_btf says when): a task reads its own only when it was not the last on the CPU to make a
- * syscall, or when a task exited or moved since.
+ * syscall, or when a task exited or moved, or a slot was closed, since. The entry also says once the
+ * namespace was seen owning its slot, so later syscalls skip the owner check.
  *
  * The filter (filter_mntns) is read only when a namespace gets its slot or entry, not per
  * syscall: userspace removes a namespace's slot and entry after filtering it out (addon
@@ -25,9 +26,10 @@
  * Why two namespaces' syscalls never mix in a slot: the program writes into a slot only after
  * reading its owner equal to its own namespace's ns_id, which the kernel never hands to another
  * namespace instance (a 64-bit sequence, unlike the inode number). Only userspace takes a slot
- * from its owner: it first sets RECORDER_SLOT_CLOSED in the owner (no program matches it from
- * then on), then waits for an RCU grace period (membarrier MEMBARRIER_CMD_GLOBAL), which every
- * program run that read the old owner (they run under rcu_read_lock) has finished by; only then
+ * from its owner: it first sets RECORDER_SLOT_CLOSED in the owner and bumps the cache's epoch (no
+ * program matches it, or trusts an earlier match, from then on), then waits for an RCU grace period
+ * (membarrier MEMBARRIER_CMD_GLOBAL), which every program run that read the old owner or epoch (they
+ * run under rcu_read_lock) has finished by; only then
  * are the last bits taken, the slot zeroed and its owner set to 0, after which a new namespace
  * can claim it with a compare-and-swap from 0.
  */
@@ -111,8 +113,8 @@ struct {
 } recorder_cpu SEC(".maps");
 
 /*
- * Bumped whenever a task exits or may move to another namespace: a recorder_cpu entry made before the last
- * bump is not used (spo_rec_btf). A map of its own, not .bss: that is mmapable, so vmalloc'ed.
+ * Bumped whenever a task exits or may move to another namespace, or a slot is closed: a recorder_cpu entry made
+ * before the last bump is not used (spo_rec_btf). A map of its own, not .bss: that is mmapable, so vmalloc'ed.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -341,24 +343,32 @@ static __noinline int record(__u32 inum, __u64 ns_id, bool compat, long nr, stru
 	return set_bit(&e->flags, e->bits, word, bit, flags);
 }
 
+static __always_inline void set_slot_bit(struct recorder_slot *s, long nr)
+{
+	__u64 *word = &s->bits[((__u32)nr >> 6) & (RECORDER_SLOT_WORDS - 1)];
+	__u64 bit = 1ULL << (nr & 63);
+
+	if (!(*word & bit))
+		__sync_fetch_and_or(word, bit);
+}
+
 /*
  * The hot path: a native syscall of a namespace that owns its slot, the bit most often set already.
  * It does what record does in that case (record_slot without a runtime start), with nothing else
  * live: the prctl that may mark the runtime's start, compat tasks, ids of 0, numbers past the slot
  * and every miss go to record.
  */
+/* mine: the CPU's cache entry when it holds this task (spo_rec_btf), to note that the namespace owns its slot */
 static __always_inline int on_sys_enter(__u32 inum, __u32 slot, __u64 ns_id, bool compat, long nr,
-					struct pt_regs *regs)
+					struct pt_regs *regs, struct recorder_cpu *mine)
 {
 	if (ns_id && !compat && (unsigned long)nr < RECORDER_SLOT_SYSCALLS && nr != NR_PRCTL) {
 		struct recorder_slot *s = bpf_map_lookup_elem(&recorder_slots, &slot);
 
 		if (s && s->owner == ns_id) {
-			__u64 *word = &s->bits[((__u32)nr >> 6) & (RECORDER_SLOT_WORDS - 1)];
-			__u64 bit = 1ULL << (nr & 63);
-
-			if (!(*word & bit))
-				__sync_fetch_and_or(word, bit);
+			set_slot_bit(s, nr);
+			if (mine)
+				mine->owned = 1;
 			return 0;
 		}
 	}
@@ -375,6 +385,20 @@ static __always_inline void take(struct recorder_slot *s, struct recorder_draine
 	for (int i = 0; i < RECORDER_SLOT_WORDS; i++)
 		out->bits[i] = __sync_lock_test_and_set(&s->bits[i], 0);
 	out->flags = __sync_lock_test_and_set(&s->flags, 0);
+}
+
+static __always_inline __u64 *epoch(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&recorder_epoch, &zero);
+}
+
+/* every CPU's cached namespace is stale from now on (a task may exit or move: see spo_rec_btf) */
+static __always_inline void forget_all(__u64 *epoch)
+{
+	if (epoch)
+		__sync_fetch_and_add(epoch, 1);
 }
 
 /*
@@ -402,7 +426,11 @@ int spo_rec_drain(struct bpf_raw_tracepoint_args *ctx)
 	if (op == RECORDER_DRAIN_CLOSE) {
 		if (!arg || (arg & RECORDER_SLOT_CLOSED))
 			return 0;
-		return __sync_val_compare_and_swap(&s->owner, arg, arg | RECORDER_SLOT_CLOSED) == arg;
+		if (__sync_val_compare_and_swap(&s->owner, arg, arg | RECORDER_SLOT_CLOSED) != arg)
+			return 0;
+		/* no CPU's cache may still say the namespace owns it (spo_rec_btf) */
+		forget_all(epoch());
+		return 1;
 	}
 	out->inum = 0;
 	if (op == RECORDER_DRAIN_TAKE) {
@@ -468,20 +496,6 @@ static __always_inline __u64 ns_id_of(struct mnt_namespace *mnt)
 	return 0;
 }
 
-static __always_inline __u64 *epoch(void)
-{
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(&recorder_epoch, &zero);
-}
-
-/* every CPU's cached namespace is stale from now on (a task may exit or move: see spo_rec_btf) */
-static __always_inline void forget_all(__u64 *epoch)
-{
-	if (epoch)
-		__sync_fetch_and_add(epoch, 1);
-}
-
 /*
  * BTF-enabled raw tracepoint: the cheapest hook, direct (CO-RE relocated) loads from the task. Each CPU keeps
  * the namespace of the last task that entered a syscall on it, in recorder_cpu, so that task's next syscalls
@@ -493,6 +507,9 @@ static __always_inline void forget_all(__u64 *epoch)
  * namespace, before they take effect (the entries of every CPU go: it may have run on several), and by
  * spo_rec_exit when any task exits, before its stack, and so its pt_regs address, can go to a new task.
  * The addon attaches spo_rec_exit first and detaches it last, and empties the cache in between.
+ * An entry's owned says a syscall since it was filled found the namespace owning its slot. A live
+ * namespace loses its slot only when userspace closes it (a namespace takes over a slot only from a
+ * dead one), and closing bumps the epoch too, so while the entry is valid the slot is still its own.
  */
 SEC("tp_btf/sys_enter")
 int BPF_PROG(spo_rec_btf, struct pt_regs *regs, long id)
@@ -500,6 +517,7 @@ int BPF_PROG(spo_rec_btf, struct pt_regs *regs, long id)
 	__u32 me = bpf_get_smp_processor_id();
 	struct recorder_cpu *cpu = bpf_map_lookup_elem(&recorder_cpu, &me);
 	__u64 *now = epoch();
+	struct recorder_cpu *filled = NULL;
 	struct task_struct *task;
 	struct mnt_namespace *mnt;
 	__u64 ns_id, cached;
@@ -511,7 +529,16 @@ int BPF_PROG(spo_rec_btf, struct pt_regs *regs, long id)
 			forget_all(now);
 		if (cpu->inum == host_mntns)
 			return 0;
-		return on_sys_enter(cpu->inum, cpu->slot, cpu->ns_id, false, id, regs);
+		/* the slot is the namespace's while the entry is valid: spo_rec_drain bumps the epoch when closing it */
+		if (cpu->owned && (unsigned long)id < RECORDER_SLOT_SYSCALLS && id != NR_PRCTL) {
+			struct recorder_slot *s = bpf_map_lookup_elem(&recorder_slots, &cpu->slot);
+
+			if (s) {
+				set_slot_bit(s, id);
+				return 0;
+			}
+		}
+		return on_sys_enter(cpu->inum, cpu->slot, cpu->ns_id, false, id, regs, cpu);
 	}
 	/* before the task: a bump from here on leaves this entry stale, as it must */
 	cached = now ? *now : 0;
@@ -536,11 +563,13 @@ int BPF_PROG(spo_rec_btf, struct pt_regs *regs, long id)
 		cpu->inum = inum;
 		cpu->slot = recorder_slot_of(inum); /* off the hit path's chain of dependent loads */
 		cpu->ns_id = ns_id;
+		cpu->owned = 0;
 		cpu->regs = (__u64)regs;
+		filled = cpu;
 	}
 	if (inum == host_mntns)
 		return 0;
-	return on_sys_enter(inum, recorder_slot_of(inum), ns_id, compat, id, regs);
+	return on_sys_enter(inum, recorder_slot_of(inum), ns_id, compat, id, regs, filled);
 }
 
 /*
@@ -576,7 +605,7 @@ int BPF_PROG(spo_rec_raw, struct pt_regs *regs, long id)
 #else
 	compat = BPF_CORE_READ(task, thread_info.flags) & (1UL << TIF_32BIT);
 #endif
-	return on_sys_enter(inum, recorder_slot_of(inum), ns_id, compat, id, regs);
+	return on_sys_enter(inum, recorder_slot_of(inum), ns_id, compat, id, regs, NULL);
 }
 
 /* does nothing on the same hook: the floor the benchmark measures the recorder against */

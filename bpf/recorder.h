@@ -82,7 +82,13 @@ struct recorder_cpu {
 	__u32 inum;
 	__u32 slot; /* recorder_slot_of(inum) */
 	__u64 epoch; /* recorder_epoch when the task was read */
-	__u64 line[4]; /* one cache line each: CPUs write only their own */
+	/*
+	 * 1 once a syscall of this task found the namespace owning its slot: later ones go straight to the bit
+	 * (spo_rec_btf). A slot leaves a live namespace only when userspace closes it, which bumps the epoch.
+	 */
+	__u32 owned;
+	__u32 pad;
+	__u64 line[3]; /* one cache line each: CPUs write only their own */
 };
 
 /* the namespace's slot; the same multiplicative hash in the program and the addon */

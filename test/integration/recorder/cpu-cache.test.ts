@@ -1,18 +1,21 @@
 // The BTF program keeps each CPU's last task's mount namespace (recorder_cpu) instead of reading the task on
 // every syscall. These tests move a task to another namespace, or make it issue a compat syscall, as the very
 // next syscall after a long run of native ones (the cache then holds the task), and check that what follows is
-// credited to the right namespace and table. Each case runs several times: a task exiting anywhere on the machine
-// in between bumps the cache's epoch and would hide a stale entry, so one quiet run is enough to catch it.
+// credited to the right namespace and table; the last one takes a namespace's slot away while its task keeps
+// its CPU (the entry also remembers that the namespace owned the slot). Each case runs several times: a task
+// exiting anywhere on the machine in between bumps the cache's epoch and would hide a stale entry, so one quiet
+// run is enough to catch it.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import pino from 'pino';
 import t, { type Test } from 'tap';
 import { archOf, syscallName } from '../../../src/profiles/syscalls/index.js';
 import { launchInFreshMntns } from '../../../src/recorder/launcher.js';
 import { nativePaths } from '../../../src/recorder/native.js';
-import { hostFacts, hostMntns, readMntns } from '../../../src/recorder/proc.js';
+import { hostFacts, hostMntns, pinMntns, readMntns } from '../../../src/recorder/proc.js';
 import { Recorder } from '../../../src/recorder/recorder.js';
 import { recorderSkip } from './prereqs.js';
 import { recordCommand as record } from './record.js';
@@ -24,6 +27,16 @@ const log = pino({ level: 'silent' });
 const RUNS = 5;
 const MARK = 'personality';
 const x86Only = skip || (process.arch !== 'x64' && 'int $0x80 is x86');
+const CPUS = availableParallelism();
+
+/** A CPU of its own for a spinning task: this process and its children move to CPU 0 until the test ends. */
+function twoCpus(): string | false {
+  if (skip) return skip;
+  if (CPUS >= 2) return false;
+  const reason = 'needs two CPUs';
+  if (process.env['CI'] === 'true') throw new Error(`cpu-cache test cannot run in CI: ${reason}`);
+  return reason;
+}
 
 /** The helper, compiled once for the file. */
 function nsMove(): string {
@@ -117,3 +130,52 @@ t.test('int $0x80 from a 64-bit task goes to the compat table', { skip: x86Only 
     t.notOk(recorded.native.has(64), `run ${i}: not as the 64-bit table's semget`);
   }
 });
+
+/** Polls `done` (a drain first) for up to `ms`. */
+async function drainUntil(recorder: Recorder, done: () => boolean, ms = 5000): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(20)) {
+    recorder.drain();
+    if (done()) return true;
+  }
+  return false;
+}
+
+t.test(
+  'a namespace whose slot was taken away is recorded again when tracked again, though its task never left the CPU',
+  { skip: twoCpus() },
+  async (t) => {
+    const recorder = newRecorder(t);
+    // attached throughout: attaching again would empty the cache and hide a stale entry
+    t.teardown(recorder.arm());
+    execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
+    t.teardown(() => {
+      execFileSync('taskset', ['-a', '-p', '-c', `0-${CPUS - 1}`, String(process.pid)], { stdio: 'ignore' });
+    });
+    for (let i = 0; i < RUNS; i++) {
+      const spin = await launchInFreshMntns({
+        helper,
+        argv: [bin, 'spin', String(CPUS - 1)],
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+      t.teardown(() => {
+        spin.child.kill('SIGKILL');
+      });
+      recorder.track(spin.mntns, spin.pin);
+      spin.release();
+      const seen = (nr: string) => () => names(recorder.peek(spin.mntns)?.native ?? new Set()).includes(nr);
+      t.ok(await drainUntil(recorder, seen('getppid')), `run ${i}: recorded while it spins`);
+      // its slot is closed and freed here while the task keeps its CPU and its cache entry there
+      recorder.untrack(spin.mntns);
+      recorder.track(spin.mntns, pinMntns(spin.pid));
+      spin.child.kill('SIGUSR1');
+      t.ok(
+        await drainUntil(recorder, seen(MARK)),
+        `run ${i}: ${MARK}, made after it was tracked again, recorded`,
+      );
+      t.ok(seen('getppid')(), `run ${i}: and its spinning too`);
+      recorder.untrack(spin.mntns);
+      spin.child.kill('SIGKILL');
+      await spin.exited;
+    }
+  },
+);
