@@ -139,6 +139,28 @@ Napi::Array Strings(Napi::Env env, const std::vector<std::string>& values) {
   return out;
 }
 
+// Whether a pinned link runs the very program this process loaded as `prog`: the kernel's tag hashes a
+// program's instructions (map references left out), so another build's program, or another program of
+// this object, has another tag.
+bool RunsProgram(bpf_link* link, bpf_program* prog) {
+  bpf_link_info link_info;
+  __u32 len = sizeof(link_info);
+  memset(&link_info, 0, sizeof(link_info));
+  if (bpf_obj_get_info_by_fd(bpf_link__fd(link), &link_info, &len) != 0) return false;
+  int fd = bpf_prog_get_fd_by_id(link_info.prog_id);
+  if (fd < 0) return false;
+  bpf_prog_info pinned, ours;
+  memset(&pinned, 0, sizeof(pinned));
+  memset(&ours, 0, sizeof(ours));
+  len = sizeof(pinned);
+  int err = bpf_obj_get_info_by_fd(fd, &pinned, &len);
+  close(fd);
+  if (err != 0) return false;
+  len = sizeof(ours);
+  if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &ours, &len) != 0) return false;
+  return memcmp(pinned.tag, ours.tag, sizeof(ours.tag)) == 0;
+}
+
 }  // namespace
 
 Napi::Function Recorder::GetClass(Napi::Env env) {
@@ -286,15 +308,22 @@ Napi::Value Recorder::Open(const Napi::CallbackInfo& info) {
 }
 
 bool Recorder::AdoptLinks() {
+  // Only links running this build's programs: the maps matching says nothing of what a program does with
+  // them, and the programs and this process's spo_rec_drain must keep one protocol (e.g. closing a slot
+  // bumps the cache's epoch, which spo_rec_btf relies on).
   bpf_link* link = bpf_link__open(PinPath(pin_dir_, kLinkPin).c_str());
   if (link == nullptr) return false;
   bpf_link* exit_link = nullptr;
-  if (exit_prog_ != nullptr) {
+  bool same = RunsProgram(link, prog_);
+  if (same && exit_prog_ != nullptr) {
     exit_link = bpf_link__open(PinPath(pin_dir_, kExitLinkPin).c_str());
-    if (exit_link == nullptr) {
-      bpf_link__destroy(link);  // only closes it: the pin still holds it until Open removes that
-      return false;
-    }
+    same = exit_link != nullptr && RunsProgram(exit_link, exit_prog_);
+  }
+  if (!same) {
+    // only closes them: the pins still hold them until Open removes those
+    bpf_link__destroy(link);
+    if (exit_link != nullptr) bpf_link__destroy(exit_link);
+    return false;
   }
   link_ = link;
   exit_link_ = exit_link;

@@ -32,7 +32,7 @@ export interface NativeOpenResult {
   readonly reusedMaps: readonly string[];
   /** Pinned maps whose definition no longer matched this build: replaced, and what they held lost. */
   readonly replacedMaps: readonly string[];
-  /** A pinned link that fed replaced maps: unpinned, so that program stops. */
+  /** Pinned links that fed replaced maps or run another program than this load's: unpinned, so they stop. */
   readonly droppedLink: boolean;
 }
 

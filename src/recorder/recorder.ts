@@ -101,7 +101,7 @@ export class Recorder {
     if (found.droppedLink)
       this.#log.warn(
         { pinDir },
-        'pinned eBPF link fed replaced maps: removed, a new one is attached when needed',
+        'pinned eBPF links run another version of the program or fed replaced maps: removed, new ones are attached when needed',
       );
     this.#inherited = found.reusedMaps.length > 0;
     // At once: an exited container's entry is keyed by its namespace's inode number, which the next namespace

@@ -1,6 +1,7 @@
 // Pinned maps and link on a real bpffs (mounted by the test in a temporary directory): a recorder that closes
 // without detaching leaves the program recording, the next open adopts it with what it recorded meanwhile,
-// detach removes every pin, and maps that no longer match are replaced instead of failing the load.
+// detach removes every pin, maps that no longer match are replaced instead of failing the load, and links
+// that run another program than the one loaded are dropped instead of adopted.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -209,6 +210,31 @@ t.test(
     native.attach();
     t.equal(bpfLinksOf(process.pid).length, 2, 'attach makes both again');
     native.detach();
+  },
+);
+
+t.test(
+  'pinned links of another program are dropped, not adopted, though every map matches',
+  { skip },
+  async (t) => {
+    const dir = bpffs(t);
+    const before = newNative(t);
+    before.open(options(dir));
+    before.attach();
+    const held = bpfLinksOf(process.pid);
+    before.close();
+
+    // another program on the same maps, as another build's would be: the kernel's tag tells them apart
+    const other = newNative(t);
+    const found = other.open({ ...options(dir), program: 'task' });
+    t.same(found.replacedMaps, [], 'every map matches');
+    t.equal(found.adopted, false, 'not adopted');
+    t.equal(found.droppedLink, true);
+    t.notOk(
+      held.some((id) => linkIds().includes(id)),
+      'both links are gone from the kernel',
+    );
+    t.same(readdirSync(dir), []);
   },
 );
 
