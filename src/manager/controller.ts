@@ -47,7 +47,8 @@ export interface ControllerOptions {
 type Binding = ProfileBinding & KubeObject;
 type Recording = ProfileRecording & KubeObject;
 
-const POD_SETTLE_MS = 1_000;
+/** How long a pass caused by a pod event waits for the next ones, by default (see podSettleMs). */
+export const POD_SETTLE_MS = 1_000;
 
 /**
  * Keeps per-namespace state in line with what the namespace holds: the webhooks' opt-in labels, and each

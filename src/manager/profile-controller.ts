@@ -15,6 +15,7 @@ import { type Informer, type KubeClient, makeRestInformer, NODES } from '../k8s/
 import { type ResourceRef, SECCOMP_PROFILES } from '../k8s/resources.js';
 import { API_GROUP } from '../profiles/schema.js';
 import type { ProfileState, SeccompProfile, SecurityProfileNodeStatus } from '../profiles/types.js';
+import { POD_SETTLE_MS } from './controller.js';
 import { DISABLED_CONDITION, rollUpNodeStates } from './profile-status.js';
 import { profilesUsedByPod } from './profile-usage.js';
 import { WorkQueue } from './work-queue.js';
@@ -35,6 +36,11 @@ export interface ProfileControllerOptions {
   /** Shared with other controllers of the manager, so pods are watched once. */
   readonly pods: Informer<V1Pod>;
   readonly kubeletDir?: string;
+  /**
+   * How long a pass caused by a pod event waits for the next ones (default 1 s), except when a running pod uses a
+   * profile that does not hold the in-use finalizer yet: that pass runs at once, so the finalizer is never late.
+   */
+  readonly podSettleMs?: number;
   /**
    * Single-namespace mode: profiles and node statuses in this namespace only, and no Node watch (nodes are
    * cluster-scoped); a profile then rolls up over the nodes that reported it.
@@ -82,8 +88,15 @@ export class ProfileController {
     this.nodes?.onChange(() => {
       for (const p of this.profiles.cache.list()) this.queue.add(p.metadata.namespace);
     });
+    const settle = options.podSettleMs ?? POD_SETTLE_MS;
+    // Each pass reads every pod and may patch each profile's activeWorkloads: a rollout's burst of pod events
+    // is folded into one pass, but protecting a profile from deletion waits for nothing.
     options.pods.onChange((pod) => {
-      for (const key of profilesUsedByPod(pod)) this.queue.add(key.split('/')[0]);
+      for (const key of profilesUsedByPod(pod)) {
+        const [namespace = '', name = ''] = key.split('/');
+        if (isRunningPod(pod) && !this.holdsInUse(namespace, name)) this.queue.add(namespace);
+        else this.queue.addSettled(namespace, settle);
+      }
     });
   }
 
@@ -100,6 +113,13 @@ export class ProfileController {
 
   idle(): Promise<void> {
     return this.queue.idle();
+  }
+
+  /** Whether the cached profile holds the in-use finalizer; a profile not (yet) cached has nothing to hold. */
+  private holdsInUse(namespace: string, name: string): boolean {
+    const profile = this.profiles.cache.get(name, namespace);
+    if (profile === undefined) return true;
+    return ((profile.metadata as { finalizers?: string[] }).finalizers ?? []).includes(IN_USE_FINALIZER);
   }
 
   private usersByProfile(): Map<string, string[]> {
