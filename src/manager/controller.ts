@@ -22,6 +22,7 @@ import { PROFILE_BINDINGS, PROFILE_RECORDINGS } from '../k8s/resources.js';
 import type { ManagerMetrics } from '../metrics/index.js';
 import type { ProfileBinding, ProfileRecording } from '../profiles/types.js';
 import { bindingSync, bindingUsage, type PodWithStatus } from './binding-usage.js';
+import { managerPod } from './cached-pod.js';
 import { optInPatch } from './opt-in.js';
 
 export interface ControllerOptions {
@@ -77,7 +78,11 @@ export class NamespaceController {
       only === undefined
         ? makeRestInformer<V1Namespace>(kube, NAMESPACES, { log, what: 'namespaces' })
         : undefined;
-    this.pods = makeRestInformer<V1Pod>(kube, { ...PODS, namespace: only }, { log, what: 'pods' });
+    this.pods = makeRestInformer<V1Pod>(
+      kube,
+      { ...PODS, namespace: only },
+      { log, what: 'pods', transform: managerPod },
+    );
     this.bindings = makeRestInformer<Binding>(
       kube,
       { ...PROFILE_BINDINGS, namespace: only },

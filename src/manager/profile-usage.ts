@@ -24,6 +24,11 @@ const POD_ANNOTATION = 'seccomp.security.alpha.kubernetes.io/pod';
 const CONTAINER_ANNOTATION_PREFIX = 'container.seccomp.security.alpha.kubernetes.io/';
 const LEGACY_PREFIX = 'localhost/';
 
+/** A legacy seccomp annotation, pod-level or per container (kubelets before 1.25 read them). */
+export function isSeccompAnnotation(key: string): boolean {
+  return key === POD_ANNOTATION || key.startsWith(CONTAINER_ANNOTATION_PREFIX);
+}
+
 /** `<namespace>/<name>` for an operator profile path, or undefined for any other file. */
 export function profileKeyFromLocalhost(path: string): string | undefined {
   const match = new RegExp(`^${OPERATOR_DIR}/([a-z0-9-]+)/([a-z0-9.-]+)\\.json$`).exec(path);
@@ -52,12 +57,7 @@ export function profilesUsedByPod(pod: PodSeccompView): Set<string> {
     fromRef(c.securityContext?.seccompProfile);
   }
   for (const [key, value] of Object.entries(pod.metadata?.annotations ?? {})) {
-    if (
-      (key === POD_ANNOTATION || key.startsWith(CONTAINER_ANNOTATION_PREFIX)) &&
-      value.startsWith(LEGACY_PREFIX)
-    ) {
-      add(value.slice(LEGACY_PREFIX.length));
-    }
+    if (isSeccompAnnotation(key) && value.startsWith(LEGACY_PREFIX)) add(value.slice(LEGACY_PREFIX.length));
   }
   return used;
 }
