@@ -1,4 +1,4 @@
-import type { SeccompProfileSpec, SyscallRule } from '../../src/profiles/types.js';
+import type { ProfileBinding, SeccompProfileSpec, SyscallRule } from '../../src/profiles/types.js';
 
 export const API_VERSION = 'security-profiles-operator.x-k8s.io/v1beta1';
 
@@ -17,4 +17,20 @@ export function rule(
 
 export function resource(spec: unknown, name = 'p1', namespace = 'default') {
   return { apiVersion: API_VERSION, kind: 'SeccompProfile', metadata: { name, namespace }, spec };
+}
+
+/** A ProfileBinding of `profile` to `image` in `namespace`. */
+export function profileBinding(
+  namespace: string,
+  name: string,
+  image: string,
+  profile: string,
+  extra: Partial<ProfileBinding['spec']> = {},
+): ProfileBinding {
+  return {
+    apiVersion: 'security-profiles-operator.x-k8s.io/v1alpha1',
+    kind: 'ProfileBinding',
+    metadata: { name, namespace },
+    spec: { profileRef: { kind: 'SeccompProfile', name: profile }, image, ...extra },
+  };
 }

@@ -5,20 +5,9 @@ import {
   bindingUsage,
   type PodWithStatus,
 } from '../../../src/manager/binding-usage.js';
-import type { ProfileBinding } from '../../../src/profiles/types.js';
+import { profileBinding } from '../../helpers/profiles.js';
 
 const ns = 'app';
-const binding = (
-  name: string,
-  image: string,
-  profile: string,
-  extra: Partial<ProfileBinding['spec']> = {},
-): ProfileBinding => ({
-  apiVersion: 'security-profiles-operator.x-k8s.io/v1alpha1',
-  kind: 'ProfileBinding',
-  metadata: { name, namespace: ns },
-  spec: { profileRef: { kind: 'SeccompProfile', name: profile }, image, ...extra },
-});
 const pod = (
   name: string,
   containers: Array<[string, string | undefined]>,
@@ -43,9 +32,9 @@ const pod = (
 });
 
 const bindings = [
-  binding('nginx', 'nginx:1.19.1', 'p-nginx'),
-  binding('any', '*', 'p-any'),
-  binding('web-only', 'busybox', 'p-web', { podSelector: { matchLabels: { app: 'web' } } }),
+  profileBinding(ns, 'nginx', 'nginx:1.19.1', 'p-nginx'),
+  profileBinding(ns, 'any', '*', 'p-any'),
+  profileBinding(ns, 'web-only', 'busybox', 'p-web', { podSelector: { matchLabels: { app: 'web' } } }),
 ];
 const usage = bindingUsage(ns, bindings, [
   pod('a', [['docker.io/library/nginx:1.19.1', 'p-nginx']]),
@@ -65,7 +54,7 @@ t.same(
 );
 t.same(usage.get('web-only'), [`${ns}/e`], 'podSelector respected; Pending pods count');
 
-const b = binding('nginx', 'nginx:1.19.1', 'p-nginx');
+const b = profileBinding(ns, 'nginx', 'nginx:1.19.1', 'p-nginx');
 t.same(
   bindingSync(b, ['app/a']),
   { activeWorkloads: ['app/a'], finalizers: [ACTIVE_WORKLOAD_FINALIZER] },

@@ -3,7 +3,7 @@ import t from 'tap';
 import { bindingUsage, type PodWithStatus } from '../../../src/manager/binding-usage.js';
 import { managerPod } from '../../../src/manager/cached-pod.js';
 import { profilesUsedByPod } from '../../../src/manager/profile-usage.js';
-import type { ProfileBinding } from '../../../src/profiles/types.js';
+import { profileBinding } from '../../helpers/profiles.js';
 
 const ns = 'app';
 const localhost = (name: string) => ({
@@ -62,18 +62,6 @@ function fullPod(name: string, labels: Record<string, string>, phase: string): V
   };
 }
 
-const binding = (
-  name: string,
-  image: string,
-  profile: string,
-  extra: Partial<ProfileBinding['spec']> = {},
-): ProfileBinding => ({
-  apiVersion: 'security-profiles-operator.x-k8s.io/v1alpha1',
-  kind: 'ProfileBinding',
-  metadata: { name, namespace: ns },
-  spec: { profileRef: { kind: 'SeccompProfile', name: profile }, image, ...extra },
-});
-
 const pods = [
   fullPod('a', { app: 'web' }, 'Running'),
   fullPod('b', { app: 'db' }, 'Pending'),
@@ -83,9 +71,9 @@ const slim = pods.map(managerPod);
 
 t.test('the namespace and profile controllers see the same through a cached pod', async (t) => {
   const bindings = [
-    binding('nginx', 'nginx:1.19.1', 'p-nginx'),
-    binding('any', '*', 'p-any'),
-    binding('web-init', 'busybox', 'p-web', { podSelector: { matchLabels: { app: 'web' } } }),
+    profileBinding(ns, 'nginx', 'nginx:1.19.1', 'p-nginx'),
+    profileBinding(ns, 'any', '*', 'p-any'),
+    profileBinding(ns, 'web-init', 'busybox', 'p-web', { podSelector: { matchLabels: { app: 'web' } } }),
   ];
   const full = bindingUsage(ns, bindings, pods as PodWithStatus[]);
   t.same(bindingUsage(ns, bindings, slim as PodWithStatus[]), full, 'binding usage');
