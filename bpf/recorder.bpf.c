@@ -16,7 +16,7 @@
  *
  * Whose syscall it is comes from recorder_cpu, each CPU's last task's namespace, whenever that is surely
  * right (spo_rec_btf says when): a task reads its own only when it was not the last on the CPU to make a
- * syscall, or when a task exited or moved, or a slot was closed, since. The entry also says once the
+ * syscall, or when a task exited or moved, or a slot changed hands, since. The entry also says once the
  * namespace was seen owning its slot, so later syscalls skip the owner check.
  *
  * The filter (filter_mntns) is read only when a namespace gets its slot or entry, not per
@@ -113,15 +113,18 @@ struct {
 } recorder_cpu SEC(".maps");
 
 /*
- * Bumped whenever a task exits or may move to another namespace, or a slot is closed: a recorder_cpu entry made
- * before the last bump is not used (spo_rec_btf). A map of its own, not .bss: that is mmapable, so vmalloc'ed.
+ * Bumped whenever a task exits or may move to another namespace, or a slot changes hands: a recorder_cpu entry
+ * made before the last bump is not used (spo_rec_btf). A map of its own, not .bss: that is mmapable, so
+ * vmalloc'ed. Named cache_epoch since entries trust a slot's owner (owned): builds from before pinned it as
+ * recorder_epoch and do not bump it when closing a slot, so they must never adopt these programs, and a map
+ * they do not find among the pins keeps them from it.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, __u64);
-} recorder_epoch SEC(".maps");
+} cache_epoch SEC(".maps");
 
 /* builds a fresh entry off the 512-byte stack */
 struct {
@@ -149,6 +152,20 @@ static __always_inline void count(__u32 slot)
 
 	if (n)
 		*n += 1; /* per-CPU slot: no atomic needed */
+}
+
+static __always_inline __u64 *epoch(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&cache_epoch, &zero);
+}
+
+/* every CPU's cached namespace is stale from now on (a task may exit or move: see spo_rec_btf) */
+static __always_inline void forget_all(__u64 *epoch)
+{
+	if (epoch)
+		__sync_fetch_and_add(epoch, 1);
 }
 
 /*
@@ -308,6 +325,9 @@ static __noinline int record(__u32 inum, __u64 ns_id, bool compat, long nr, stru
 
 			if (was == owner && !owner)
 				s->inum = inum;
+			/* a dead namespace's slot changes hands: no cached entry may still trust its owner */
+			if (was == owner && owner)
+				forget_all(epoch());
 			if (was == owner || was == ns_id)
 				return record_slot(s, word, bit, flags, start);
 		}
@@ -387,20 +407,6 @@ static __always_inline void take(struct recorder_slot *s, struct recorder_draine
 	out->flags = __sync_lock_test_and_set(&s->flags, 0);
 }
 
-static __always_inline __u64 *epoch(void)
-{
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(&recorder_epoch, &zero);
-}
-
-/* every CPU's cached namespace is stale from now on (a task may exit or move: see spo_rec_btf) */
-static __always_inline void forget_all(__u64 *epoch)
-{
-	if (epoch)
-		__sync_fetch_and_add(epoch, 1);
-}
-
 /*
  * Run by userspace through BPF_PROG_TEST_RUN, never attached: the slots live in a map userspace
  * cannot map, so their atomic read-and-clear happens here, one slot per run (a loop over all of
@@ -460,7 +466,8 @@ int spo_rec_drain(struct bpf_raw_tracepoint_args *ctx)
  * instruction pointer in rcx (the entry code saves both). A 32-bit task runs on another code segment,
  * and int $0x80 from 64-bit code (a compat syscall, TS_COMPAT set for it alone) leaves rcx as the
  * caller had it, equal to the return address only if the caller makes it so (and then it only misfiles
- * its own syscall in its own profile). Compat is per syscall, not per task, and only the task knows it:
+ * its own syscall in its own profile: a move made that way still bumps the epoch, see spo_rec_btf).
+ * Compat is per syscall, not per task, and only the task knows it:
  * what is not surely native reads the task. With FRED the entry leaves rcx alone, so every syscall reads
  * the task there (correct, without the saving).
  */
@@ -502,14 +509,14 @@ static __always_inline __u64 ns_id_of(struct mnt_namespace *mnt)
  * there skip reading it: that read takes bpf_get_current_task_btf(), a real call the JIT does not inline,
  * which alone costs more than the rest of the program where every return goes through a mitigation thunk
  * (bench/README.md, sessions 6 and 7). Why a cached namespace is always the task's own: the entry names the
- * task by its pt_regs, which no other live task has, and is used only while recorder_epoch is what it was
+ * task by its pt_regs, which no other live task has, and is used only while cache_epoch is what it was
  * before the task was read. That is bumped by a task's own unshare or setns, the only ways it leaves its
  * namespace, before they take effect (the entries of every CPU go: it may have run on several), and by
  * spo_rec_exit when any task exits, before its stack, and so its pt_regs address, can go to a new task.
  * The addon attaches spo_rec_exit first and detaches it last, and empties the cache in between.
- * An entry's owned says a syscall since it was filled found the namespace owning its slot. A live
- * namespace loses its slot only when userspace closes it (a namespace takes over a slot only from a
- * dead one), and closing bumps the epoch too, so while the entry is valid the slot is still its own.
+ * An entry's owned says a syscall since it was filled found the namespace owning its slot. A slot changes
+ * hands only when userspace closes it or a namespace takes over a dead one's (record), and both bump the
+ * epoch too, so while the entry is valid the slot is still its namespace's.
  */
 SEC("tp_btf/sys_enter")
 int BPF_PROG(spo_rec_btf, struct pt_regs *regs, long id)
@@ -525,11 +532,16 @@ int BPF_PROG(spo_rec_btf, struct pt_regs *regs, long id)
 	bool compat;
 
 	if (cpu && now && cpu->regs == (__u64)regs && cpu->epoch == *now && surely_native(regs)) {
-		if (may_move(id))
+		/*
+		 * The 32-bit table's numbers too: int $0x80 from 64-bit code passes surely_native when its caller makes
+		 * rcx its return address, and this cannot tell such a syscall from a native one (native 310 and 346,
+		 * process_vm_readv and a number x86_64 leaves unused, cost a bump for nothing).
+		 */
+		if (may_move(id) || may_move_compat(id))
 			forget_all(now);
 		if (cpu->inum == host_mntns)
 			return 0;
-		/* the slot is the namespace's while the entry is valid: spo_rec_drain bumps the epoch when closing it */
+		/* the slot is the namespace's while the entry is valid: whoever hands a slot over bumps the epoch */
 		if (cpu->owned && (unsigned long)id < RECORDER_SLOT_SYSCALLS && id != NR_PRCTL) {
 			struct recorder_slot *s = bpf_map_lookup_elem(&recorder_slots, &cpu->slot);
 
