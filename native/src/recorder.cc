@@ -14,6 +14,7 @@
 
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "system_error.h"
@@ -80,6 +81,9 @@ __u32 MntnsArg(const Napi::CallbackInfo& info, size_t index) {
 // The links' pins sit beside the maps' (named after the maps) in the recorder's own directory.
 constexpr char kLinkPin[] = "link";
 constexpr char kExitLinkPin[] = "link-exit";
+// the links' programs, pinned beside them: reading a program by its id would take CAP_SYS_ADMIN
+constexpr char kProgPin[] = "prog";
+constexpr char kExitProgPin[] = "prog-exit";
 
 std::string PinPath(const std::string& dir, const char* name) { return dir + "/" + name; }
 
@@ -139,15 +143,16 @@ Napi::Array Strings(Napi::Env env, const std::vector<std::string>& values) {
   return out;
 }
 
-// Whether a pinned link runs the very program this process loaded as `prog`: the kernel's tag hashes a
-// program's instructions (map references left out), so another build's program, or another program of
-// this object, has another tag.
-bool RunsProgram(bpf_link* link, bpf_program* prog) {
+// Whether a pinned link runs the program pinned at `prog_pin`, and that is the very code this process loaded as
+// `prog`: the kernel's tag hashes a program's instructions (map references left out), so another build's
+// program, or another program of this object, has another tag. (Not what its .rodata holds: the host's
+// namespace, and the mode, which the node recorder never changes across restarts.)
+bool RunsProgram(bpf_link* link, const std::string& prog_pin, bpf_program* prog) {
   bpf_link_info link_info;
   __u32 len = sizeof(link_info);
   memset(&link_info, 0, sizeof(link_info));
   if (bpf_obj_get_info_by_fd(bpf_link__fd(link), &link_info, &len) != 0) return false;
-  int fd = bpf_prog_get_fd_by_id(link_info.prog_id);
+  int fd = bpf_obj_get(prog_pin.c_str());
   if (fd < 0) return false;
   bpf_prog_info pinned, ours;
   memset(&pinned, 0, sizeof(pinned));
@@ -155,7 +160,7 @@ bool RunsProgram(bpf_link* link, bpf_program* prog) {
   len = sizeof(pinned);
   int err = bpf_obj_get_info_by_fd(fd, &pinned, &len);
   close(fd);
-  if (err != 0) return false;
+  if (err != 0 || pinned.id != link_info.prog_id) return false;
   len = sizeof(ours);
   if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &ours, &len) != 0) return false;
   return memcmp(pinned.tag, ours.tag, sizeof(ours.tag)) == 0;
@@ -314,10 +319,10 @@ bool Recorder::AdoptLinks() {
   bpf_link* link = bpf_link__open(PinPath(pin_dir_, kLinkPin).c_str());
   if (link == nullptr) return false;
   bpf_link* exit_link = nullptr;
-  bool same = RunsProgram(link, prog_);
+  bool same = RunsProgram(link, PinPath(pin_dir_, kProgPin), prog_);
   if (same && exit_prog_ != nullptr) {
     exit_link = bpf_link__open(PinPath(pin_dir_, kExitLinkPin).c_str());
-    same = exit_link != nullptr && RunsProgram(exit_link, exit_prog_);
+    same = exit_link != nullptr && RunsProgram(exit_link, PinPath(pin_dir_, kExitProgPin), exit_prog_);
   }
   if (!same) {
     // only closes them: the pins still hold them until Open removes those
@@ -348,6 +353,13 @@ int Recorder::PinAll() {
     if (bpf_map__pin_path(map) != nullptr) unlink(bpf_map__pin_path(map));
     int err = bpf_map__pin(map, nullptr);
     if (err != 0) return err;
+  }
+  // the programs first: a link pinned without its program is not adopted (AdoptLinks)
+  for (const auto& [prog, name] : {std::pair{prog_, kProgPin}, std::pair{exit_prog_, kExitProgPin}}) {
+    if (prog == nullptr) continue;
+    std::string path = PinPath(pin_dir_, name);
+    unlink(path.c_str());
+    if (bpf_obj_pin(bpf_program__fd(prog), path.c_str()) != 0) return -errno;
   }
   // the sched_process_exit link first: pinned alone it only bumps the cache's epoch, while sys_enter's pinned
   // alone would not be kept honest once this process is gone

@@ -27,6 +27,8 @@ const arch = archOf(process.arch);
 const CORE_MAPS = ['filter_mntns', 'mntns_syscalls'];
 // sys_enter's link, and sched_process_exit's, which keeps the BTF program's per-CPU cache honest
 const LINKS = ['link', 'link-exit'];
+// their programs, by which a later open tells whether the links run the code it loaded
+const PINS = [...LINKS, 'prog', 'prog-exit'];
 
 function sorted(names: readonly string[]): string[] {
   return [...names].sort();
@@ -98,10 +100,10 @@ t.test(
     t.same(readdirSync(dir), [], 'loaded, not attached: nothing pinned');
     first.attach();
     const pinned = sorted(readdirSync(dir));
-    const maps = pinned.filter((n) => !LINKS.includes(n));
+    const maps = pinned.filter((n) => !PINS.includes(n));
     t.ok(
-      LINKS.every((l) => pinned.includes(l)),
-      'attached: both links are pinned',
+      PINS.every((l) => pinned.includes(l)),
+      'attached: both links and their programs are pinned',
     );
     t.ok(
       CORE_MAPS.every((m) => maps.includes(m)),
@@ -179,7 +181,7 @@ t.test('pinned maps of another definition are replaced and their link dropped', 
   );
   t.same(readdirSync(dir), [], 'and nothing is pinned until attach');
   upgraded.attach();
-  t.same(sorted(readdirSync(dir)), sorted([...LINKS, ...found.reusedMaps, ...found.replacedMaps]));
+  t.same(sorted(readdirSync(dir)), sorted([...PINS, ...found.reusedMaps, ...found.replacedMaps]));
   upgraded.detach();
 });
 
@@ -223,6 +225,7 @@ t.test(
     before.attach();
     const held = bpfLinksOf(process.pid);
     before.close();
+    const mntns = await mkdirInFreshMntns();
 
     // another program on the same maps, as another build's would be: the kernel's tag tells them apart
     const other = newNative(t);
@@ -235,6 +238,11 @@ t.test(
       'both links are gone from the kernel',
     );
     t.same(readdirSync(dir), []);
+    const seen = names(other.drain(mntns)[0]);
+    t.ok(
+      seen.includes('mkdir') || seen.includes('mkdirat'),
+      'what the dropped program recorded into the maps is still there',
+    );
   },
 );
 
