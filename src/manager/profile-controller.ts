@@ -48,6 +48,12 @@ export interface ProfileControllerOptions {
   readonly watchNamespace?: string | undefined;
 }
 
+/** What a pass reads of a profile besides its status: a change to it is worth a pass at once. */
+function inputsOf(p: Profile): string {
+  const m = p.metadata as { generation?: number; finalizers?: string[]; deletionTimestamp?: unknown };
+  return JSON.stringify([m.generation, m.finalizers, m.deletionTimestamp, p.metadata.labels]);
+}
+
 function isRunningPod(pod: V1Pod): boolean {
   return pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed';
 }
@@ -66,6 +72,8 @@ export class ProfileController {
   private readonly nodeStatuses: Informer<NodeStatus>;
   private readonly nodes: Informer<V1Node> | undefined;
   private readonly queue: WorkQueue;
+  /** Per profile, what a pass reads of it besides its status (inputsOf), as last seen. */
+  private readonly inputs = new Map<string, string>();
 
   constructor(private readonly options: ProfileControllerOptions) {
     const { kc, kube, log, watchNamespace: only } = options;
@@ -83,12 +91,22 @@ export class ProfileController {
     this.nodes =
       only === undefined ? makeRestInformer<V1Node>(kube, NODES, { log, what: 'nodes' }) : undefined;
     this.queue = new WorkQueue((ns) => this.reconcile(ns), log.child({ controller: 'profile' }));
-    this.profiles.onChange((p) => this.queue.add(p.metadata.namespace));
+    const settle = options.podSettleMs ?? POD_SETTLE_MS;
+    // A change to what a pass reads from the profile itself runs one at once; one to its status only (our own
+    // writes, mostly) waits like pod events, or a long rollout would get a pass and a write per pod again.
+    this.profiles.onChange((p, verb) => {
+      const key = `${p.metadata.namespace}/${p.metadata.name}`;
+      const seen = this.inputs.get(key);
+      const now = inputsOf(p);
+      if (verb === 'delete') this.inputs.delete(key);
+      else this.inputs.set(key, now);
+      if (verb === 'update' && seen === now) this.queue.addSettled(p.metadata.namespace, settle);
+      else this.queue.add(p.metadata.namespace);
+    });
     this.nodeStatuses.onChange((s) => this.queue.add(s.metadata?.namespace));
     this.nodes?.onChange(() => {
       for (const p of this.profiles.cache.list()) this.queue.add(p.metadata.namespace);
     });
-    const settle = options.podSettleMs ?? POD_SETTLE_MS;
     // Each pass reads every pod and may patch each profile's activeWorkloads: a rollout's burst of pod events
     // is folded into one pass, but protecting a profile from deletion waits for nothing.
     options.pods.onChange((pod) => {
@@ -115,10 +133,13 @@ export class ProfileController {
     return this.queue.idle();
   }
 
-  /** Whether the cached profile holds the in-use finalizer; a profile not (yet) cached has nothing to hold. */
+  /**
+   * Whether the cached profile holds the in-use finalizer. One not (yet) cached has nothing to hold, and one being
+   * deleted cannot be given it: a pass for either need not run at once.
+   */
   private holdsInUse(namespace: string, name: string): boolean {
     const profile = this.profiles.cache.get(name, namespace);
-    if (profile === undefined) return true;
+    if (profile === undefined || profile.metadata.deletionTimestamp !== undefined) return true;
     return ((profile.metadata as { finalizers?: string[] }).finalizers ?? []).includes(IN_USE_FINALIZER);
   }
 
