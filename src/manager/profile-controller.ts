@@ -37,8 +37,9 @@ export interface ProfileControllerOptions {
   readonly pods: Informer<V1Pod>;
   readonly kubeletDir?: string;
   /**
-   * How long a pass caused by a pod event waits for the next ones (default 1 s), except when a running pod uses a
-   * profile that does not hold the in-use finalizer yet: that pass runs at once, so the finalizer is never late.
+   * How long a pass caused by a pod event, or by a change to a profile's status only, waits for the next ones
+   * (default 1 s); except when a running pod uses a profile that does not hold the in-use finalizer yet: that
+   * pass runs at once, so the finalizer is never late.
    */
   readonly podSettleMs?: number;
   /**
