@@ -115,9 +115,7 @@ struct {
 /*
  * Bumped whenever a task exits or may move to another namespace, or a slot changes hands: a recorder_cpu entry
  * made before the last bump is not used (spo_rec_btf). A map of its own, not .bss: that is mmapable, so
- * vmalloc'ed. Named cache_epoch since entries trust a slot's owner (owned): builds from before pinned it as
- * recorder_epoch and do not bump it when closing a slot, so they must never adopt these programs, and a map
- * they do not find among the pins keeps them from it.
+ * vmalloc'ed. Its name and entry_scratch's keep older builds from adopting these programs: see entry_scratch.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -126,13 +124,18 @@ struct {
 	__type(value, __u64);
 } cache_epoch SEC(".maps");
 
-/* builds a fresh entry off the 512-byte stack */
+/*
+ * Builds a fresh entry off the 512-byte stack. Renamed from scratch, as the epoch map from recorder_epoch, when
+ * cache entries began to trust a slot's owner (owned): builds from before adopt pinned links whenever every map
+ * of theirs is pinned and matches, and their spo_rec_drain does not bump the epoch when closing a slot, so they
+ * must never adopt these programs. Every one of them pinned a map named scratch; finding none, they drop the links.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct recorder_entry);
-} scratch SEC(".maps");
+} entry_scratch SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -195,7 +198,7 @@ static __always_inline long restart(__u32 inum, __u64 ns_id, __u32 word, __u64 b
 				    __u64 update_flags)
 {
 	__u32 zero = 0;
-	struct recorder_entry *fresh = bpf_map_lookup_elem(&scratch, &zero);
+	struct recorder_entry *fresh = bpf_map_lookup_elem(&entry_scratch, &zero);
 
 	if (!fresh)
 		return 0;

@@ -81,7 +81,7 @@ struct recorder_cpu {
 	__u64 ns_id;
 	__u32 inum;
 	__u32 slot; /* recorder_slot_of(inum) */
-	__u64 epoch; /* recorder_epoch when the task was read */
+	__u64 epoch; /* cache_epoch when the task was read */
 	/*
 	 * 1 once a syscall of this task found the namespace owning its slot: later ones go straight to the bit
 	 * (spo_rec_btf). A slot leaves a live namespace only when userspace closes it, which bumps the epoch.
