@@ -38,15 +38,13 @@ function allowedCpus(): { list: string; cpus: number[] } {
   });
   return { list, cpus };
 }
-let allowed: { list: string; cpus: number[] } = { list: '', cpus: [] };
 
 /** A CPU of its own for a spinning task: this process and its children keep to another until the test ends. */
 function twoCpus(): string | false {
   if (skip) return skip;
   let reason = 'needs two CPUs';
   try {
-    allowed = allowedCpus();
-    if (allowed.cpus.length >= 2) return false;
+    if (allowedCpus().cpus.length >= 2) return false;
   } catch (e) {
     reason = `needs taskset (util-linux): ${(e as Error).message}`;
   }
@@ -177,6 +175,7 @@ t.test(
     const recorder = newRecorder(t);
     // attached throughout: attaching again would empty the cache and hide a stale entry
     t.teardown(recorder.arm());
+    const allowed = allowedCpus();
     const [mine, spinner] = [allowed.cpus[0], allowed.cpus[allowed.cpus.length - 1]];
     execFileSync('taskset', ['-a', '-p', '-c', String(mine), String(process.pid)], { stdio: 'ignore' });
     t.teardown(() => {
