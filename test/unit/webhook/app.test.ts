@@ -20,7 +20,7 @@ const recording: ProfileRecording = {
   spec: { kind: 'SeccompProfile', recorder: 'bpf', podSelector: { matchLabels: { app: 'my-app' } } },
 };
 
-function setup(t: { teardown(fn: () => unknown): void }, synced = true) {
+function setup(t: { teardown(fn: () => unknown): void }, synced = true, log = pino({ level: 'silent' })) {
   const metrics = createMetrics({ defaults: false });
   const state = staticState({
     bindings: [binding],
@@ -30,7 +30,7 @@ function setup(t: { teardown(fn: () => unknown): void }, synced = true) {
   });
   const app = buildApp({
     state,
-    log: pino({ level: 'silent' }),
+    log,
     metrics: webhookMetrics(metrics),
     registry: metrics.registry,
     operatorNamespace: 'security-profiles-operator',
@@ -95,6 +95,26 @@ t.test('binding webhook patches the seed pod with the container-level profile', 
     securityContext: {
       seccompProfile: { type: 'Localhost', localhostProfile: 'operator/my-namespace/profile-complain.json' },
     },
+  });
+});
+
+t.test('a patched pod is logged once, with the review and the reasons', async (t) => {
+  const lines: Array<Record<string, unknown>> = [];
+  const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+  const { app } = setup(t, true, log);
+  await app.inject({ method: 'POST', url: BINDING_PATH, payload: review(pod, { name: 'web' }) });
+  const admitted = lines.filter((l) => l['msg'] === 'pod admitted');
+  t.equal(admitted.length, 1);
+  t.match(admitted[0], {
+    webhook: 'binding',
+    uid: '705ab4f5-6393-11e8-b7cc-42010a800002',
+    namespace: 'my-namespace',
+    name: 'web',
+    reasons: [
+      'recording my-recording (bpf): nginx',
+      /^container nginx: .* from ProfileBinding nginx-binding$/,
+    ],
+    warnings: [],
   });
 });
 
