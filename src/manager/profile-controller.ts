@@ -73,8 +73,6 @@ export class ProfileController {
   private readonly nodeStatuses: Informer<NodeStatus>;
   private readonly nodes: Informer<V1Node> | undefined;
   private readonly queue: WorkQueue;
-  /** Per profile, what a pass reads of it besides its status (inputsOf), as last seen. */
-  private readonly inputs = new Map<string, string>();
 
   constructor(private readonly options: ProfileControllerOptions) {
     const { kc, kube, log, watchNamespace: only } = options;
@@ -95,14 +93,10 @@ export class ProfileController {
     const settle = options.podSettleMs ?? POD_SETTLE_MS;
     // A change to what a pass reads from the profile itself runs one at once; one to its status only (our own
     // writes, mostly) waits like pod events, or a long rollout would get a pass and a write per pod again.
-    this.profiles.onChange((p, verb) => {
-      const key = `${p.metadata.namespace}/${p.metadata.name}`;
-      const seen = this.inputs.get(key);
-      const now = inputsOf(p);
-      if (verb === 'delete') this.inputs.delete(key);
-      else this.inputs.set(key, now);
-      if (verb === 'update' && seen === now) this.queue.addSettled(p.metadata.namespace, settle);
-      else this.queue.add(p.metadata.namespace);
+    this.profiles.onChange((p, verb, previous) => {
+      if (verb === 'update' && previous !== undefined && inputsOf(previous) === inputsOf(p)) {
+        this.queue.addSettled(p.metadata.namespace, settle);
+      } else this.queue.add(p.metadata.namespace);
     });
     this.nodeStatuses.onChange((s) => this.queue.add(s.metadata?.namespace));
     this.nodes?.onChange(() => {

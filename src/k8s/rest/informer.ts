@@ -126,7 +126,7 @@ export function informerFromSource<T extends KubeObject>(
   const log = options.log.child({ informer: options.what });
   const transform = options.transform ?? dropManagedFields;
   const store = new ObjectStore<T>();
-  const handlers: Array<(obj: T, verb: 'add' | 'update' | 'delete') => void> = [];
+  const handlers: Array<(obj: T, verb: 'add' | 'update' | 'delete', previous?: T) => void> = [];
   let synced = false;
   let resourceVersion = '';
   let listedAt = 0;
@@ -135,10 +135,10 @@ export function informerFromSource<T extends KubeObject>(
   let firstSync: Promise<void> | undefined;
   let resolveFirstSync = () => {};
 
-  const emit = (obj: T, verb: 'add' | 'update' | 'delete') => {
+  const emit = (obj: T, verb: 'add' | 'update' | 'delete', previous?: T) => {
     for (const cb of handlers) {
       try {
-        cb(obj, verb);
+        cb(obj, verb, previous);
       } catch (err) {
         log.error({ err, verb, name: obj.metadata?.name }, 'informer handler failed');
       }
@@ -159,7 +159,7 @@ export function informerFromSource<T extends KubeObject>(
     synced = true;
     resolveFirstSync();
     for (const o of diff.deleted) emit(o, 'delete');
-    for (const o of diff.updated) emit(o, 'update');
+    for (const u of diff.updated) emit(u.object, 'update', u.previous);
     for (const o of diff.added) emit(o, 'add');
   };
 
@@ -174,7 +174,7 @@ export function informerFromSource<T extends KubeObject>(
     }
     const previous = store.set(obj);
     if (previous === undefined) emit(obj, 'add');
-    else if (previous.metadata?.resourceVersion !== rv) emit(obj, 'update');
+    else if (previous.metadata?.resourceVersion !== rv) emit(obj, 'update', previous);
   };
 
   const run = async (signal: AbortSignal) => {

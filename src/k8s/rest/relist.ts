@@ -1,9 +1,15 @@
 import type { KubeObject } from './types.js';
 
+/** An object the list shows at another resourceVersion than the cache had it. */
+export interface Updated<T> {
+  readonly object: T;
+  readonly previous: T;
+}
+
 export interface RelistDiff<T> {
   readonly added: T[];
-  /** The fresh objects whose resourceVersion changed. */
-  readonly updated: T[];
+  /** The fresh objects whose resourceVersion changed, each with the state the cache had. */
+  readonly updated: Updated<T>[];
   /** The last known state of objects no longer listed. */
   readonly deleted: T[];
 }
@@ -18,7 +24,7 @@ export function diffRelist<T extends KubeObject>(known: Iterable<T>, fresh: read
   const before = new Map<string, T>();
   for (const o of known) before.set(keyOf(o), o);
   const added: T[] = [];
-  const updated: T[] = [];
+  const updated: Updated<T>[] = [];
   const deleted: T[] = [];
   for (const o of fresh) {
     const key = keyOf(o);
@@ -32,7 +38,7 @@ export function diffRelist<T extends KubeObject>(known: Iterable<T>, fresh: read
       old.metadata?.resourceVersion === undefined ||
       old.metadata.resourceVersion !== o.metadata?.resourceVersion
     ) {
-      updated.push(o);
+      updated.push({ object: o, previous: old });
     }
   }
   deleted.push(...before.values());

@@ -58,8 +58,11 @@ export interface Informer<T extends KubeObject> {
   readonly cache: ObjectCache<T>;
   /** True once the first list is in; stays true across reconnects (the cache is then briefly stale, not empty). */
   synced(): boolean;
-  /** Called after the cache changed: add, update or delete of `obj`. */
-  onChange(cb: (obj: T, verb: 'add' | 'update' | 'delete') => void): void;
+  /**
+   * Called after the cache changed: add, update or delete of `obj`. An update also hands over `previous`, the
+   * state it replaced, so a handler can tell which fields changed without keeping copies of its own.
+   */
+  onChange(cb: (obj: T, verb: 'add' | 'update' | 'delete', previous?: T) => void): void;
   /** Resolves after the first list; retries with back-off until then and after every failure. */
   start(): Promise<void>;
   stop(): Promise<void>;

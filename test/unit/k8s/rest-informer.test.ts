@@ -50,7 +50,10 @@ async function until(what: string, ok: () => boolean, timeoutMs = 5_000): Promis
 
 function record(informer: Informer<KubeObject>) {
   const seen: string[] = [];
-  informer.onChange((o, verb) => seen.push(`${verb} ${o.metadata?.name}@${o.metadata?.resourceVersion}`));
+  informer.onChange((o, verb, previous) => {
+    const from = previous ? ` from @${previous.metadata?.resourceVersion}` : '';
+    seen.push(`${verb} ${o.metadata?.name}@${o.metadata?.resourceVersion}${from}`);
+  });
   return seen;
 }
 
@@ -86,7 +89,11 @@ t.test('list, then watch events, resumed from the last version when the server e
     ['list', 'watch@10', 'watch@13', 'watch@15'],
     'each watch starts where the last ended, bookmarks too',
   );
-  t.same(seen, ['add a@1', 'add b@11', 'update a@12', 'delete b@14'], 'an unchanged version is no update');
+  t.same(
+    seen,
+    ['add a@1', 'add b@11', 'update a@12 from @1', 'delete b@14'],
+    'an unchanged version is no update; an update hands over the state it replaced',
+  );
   t.same(
     informer.cache.list('ns').map((o) => o.metadata?.name),
     ['a'],
@@ -111,7 +118,7 @@ t.test('410 means a new list, and handlers get what changed meanwhile', async (t
   const seen = record(informer);
   await until('watch after the relist', () => calls.length === 4);
   t.same(calls, ['list', 'watch@5', 'list', 'watch@9']);
-  t.same(seen, ['delete drop@1', 'update change@7', 'add new@8']);
+  t.same(seen, ['delete drop@1', 'update change@7 from @1', 'add new@8']);
   t.same(
     informer.cache
       .list()

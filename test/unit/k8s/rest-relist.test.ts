@@ -51,12 +51,14 @@ t.test('relist diff', async (t) => {
   ];
   for (const c of cases) {
     const d = diffRelist(c.known, c.fresh);
-    t.same([names(d.added), names(d.updated), names(d.deleted)], c.out, c.name);
+    t.same([names(d.added), names(d.updated.map((u) => u.object)), names(d.deleted)], c.out, c.name);
   }
   const gone = obj('a', 'x', '1', 'old-uid');
   t.equal(diffRelist([gone], []).deleted[0], gone, 'deletes carry the last known state');
-  const fresh = obj('a', 'x', '2');
-  t.equal(diffRelist([obj('a', 'x', '1')], [fresh]).updated[0], fresh, 'updates carry the new state');
+  const [known, fresh] = [obj('a', 'x', '1'), obj('a', 'x', '2')];
+  const [update] = diffRelist([known], [fresh]).updated;
+  t.equal(update?.object, fresh, 'updates carry the new state');
+  t.equal(update?.previous, known, 'and the state the cache had');
 });
 
 t.test('object store: per-namespace index', async (t) => {
