@@ -183,10 +183,31 @@ async function main(c: Cluster) {
 
     // Second admission pass: the admitted pod, sent again, comes back exactly as it went in.
     const again = await createPod(c.kc, ns, { metadata: { name: 'again' }, spec: created.body.spec }, true);
+    const contexts = (spec: typeof created.body.spec) =>
+      [...(spec.initContainers ?? []), ...spec.containers].map((x) => x.securityContext ?? null);
+    t.same(contexts(again.body.spec), contexts(created.body.spec), 'idempotent, init containers too');
+
+    // A binding whose profile does not exist: the pod is admitted as it was sent, with a warning naming it.
+    await binding(ns, 'dangling', 'localhost/spo-test/demo:1', 'no-such-profile');
+    const danglingPod = (name: string) =>
+      createPod(
+        c.kc,
+        ns,
+        { metadata: { name }, spec: { containers: [{ name: 'd', image: 'localhost/spo-test/demo:1' }] } },
+        true,
+      );
+    const warned = await waitFor(
+      async () => {
+        const res = await danglingPod('dangling');
+        return res.warnings.some((w) => w.includes('no-such-profile')) ? res : undefined;
+      },
+      { what: 'the dangling binding in the webhook cache', timeoutMs: 30_000 },
+    );
+    t.equal(warned.status, 201, 'a missing profile admits the pod');
     t.same(
-      again.body.spec.containers.map((x) => x.securityContext ?? null),
-      created.body.spec.containers.map((x) => x.securityContext ?? null),
-      'idempotent',
+      warned.body.spec.containers.map((x) => x.securityContext ?? null),
+      [null],
+      'unchanged: no securityContext added',
     );
 
     await profile(ns, 'any');
@@ -226,25 +247,13 @@ async function main(c: Cluster) {
       '"*" covers the unmatched container',
     );
 
-    await binding(ns, 'dangling', 'localhost/spo-test/demo:1', 'no-such-profile');
-    const warned = await waitFor(
-      async () => {
-        const res = await createPod(
-          c.kc,
-          ns,
-          {
-            metadata: { name: 'dangling' },
-            spec: { containers: [{ name: 'd', image: 'localhost/spo-test/demo:1' }] },
-          },
-          true,
-        );
-        return res.warnings.some((w) => w.includes('no-such-profile')) ? res : undefined;
-      },
-      { what: 'the dangling binding in the webhook cache', timeoutMs: 30_000 },
+    const skipped = await danglingPod('dangling-wildcard');
+    t.ok(
+      skipped.warnings.some((w) => w.includes('no-such-profile')),
+      'still warned once "*" exists',
     );
-    t.equal(warned.status, 201, 'a missing profile admits the pod');
     t.same(
-      profileOf(warned.body),
+      profileOf(skipped.body),
       { type: 'Localhost', localhostProfile: `operator/${ns}/any.json` },
       'the skipped binding leaves the container to "*"',
     );
@@ -414,6 +423,46 @@ async function main(c: Cluster) {
     t.pass('last binding deleted: the manager removed the opt-in label it had set');
   });
 
+  t.test('a binding in use is only marked for deletion until its last pod is gone', async (t) => {
+    const ns = await createNamespace(c, 'inuse');
+    t.teardown(() => deleteNamespace(c, ns));
+    await profile(ns, 'p1');
+    await binding(ns, 'b1', c.images.pause, 'p1');
+    await untilBound(ns, c.images.pause);
+    const ref = { group: GROUP, version: 'v1alpha1', namespace: ns, plural: 'profilebindings', name: 'b1' };
+    const read = () =>
+      custom.getNamespacedCustomObject(ref) as Promise<{
+        metadata: { finalizers?: string[]; deletionTimestamp?: string };
+      }>;
+    const res = await createPod(c.kc, ns, {
+      metadata: { name: 'user' },
+      spec: { containers: [{ name: 'p', image: c.images.pause }] },
+    });
+    t.equal(res.status, 201);
+    await waitFor(async () => (await read()).metadata.finalizers?.includes('active-workload-lock'), {
+      what: 'the finalizer on the binding in use',
+      timeoutMs: 30_000,
+    });
+
+    await custom.deleteNamespacedCustomObject(ref);
+    // Longer than the manager's settle time for pod events: a pass that wrongly dropped the lock would show.
+    await new Promise((r) => setTimeout(r, 2_500));
+    const marked = await read();
+    t.ok(marked.metadata.deletionTimestamp, 'deleted while in use: only marked');
+    t.ok(marked.metadata.finalizers?.includes('active-workload-lock'), 'held by active-workload-lock');
+
+    await c.core.deleteNamespacedPod({ name: 'user', namespace: ns, gracePeriodSeconds: 0 });
+    await waitFor(
+      () =>
+        read().then(
+          () => false,
+          (err: { code?: number }) => err.code === 404,
+        ),
+      { what: 'the binding gone with its last pod', timeoutMs: 60_000 },
+    );
+    t.pass('last pod gone: the lock released and the binding deleted');
+  });
+
   t.test('webhook down: binding namespaces refuse pods, recording namespaces admit them', async (t) => {
     const bindNs = await createNamespace(c, 'down-b');
     const recNs = await createNamespace(c, 'down-r');
@@ -458,6 +507,8 @@ async function main(c: Cluster) {
       { type: 'Localhost', localhostProfile: `operator/${bindNs}/p1.json` },
       'and bound',
     );
+    const recorded = await createPod(c.kc, recNs, pod, true);
+    t.equal(recorded.body.metadata?.labels?.['spo.x-k8s.io/recording-id'], 'r1', 'and recorded again');
   });
 
   t.test('certificate rotation through the manager reaches the running webhook', async (t) => {
