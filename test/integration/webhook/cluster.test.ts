@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
-import { CustomObjectsApi } from '@kubernetes/client-node';
+import { AdmissionregistrationV1Api, CustomObjectsApi, type V1Secret } from '@kubernetes/client-node';
 import t from 'tap';
 import {
   type Cluster,
@@ -12,7 +12,7 @@ import {
 } from '../../helpers/cluster.js';
 import { get } from '../../env/http.js';
 import { paths } from '../../env/layout.js';
-import { logPath } from '../../env/processes.js';
+import { logPath, runningPid } from '../../env/processes.js';
 import {
   ensureOperator,
   managerDaemon,
@@ -28,10 +28,14 @@ import {
   webhookUrl,
 } from '../../env/operator.js';
 import { stopDaemon } from '../../env/processes.js';
+import { CA_SECRET } from '../../../src/manager/certificates.js';
+import { createCa } from '../../../src/manager/x509.js';
+import { WEBHOOK_CONFIGURATION_NAME } from '../../../src/webhook/configuration.js';
 import { createPod, type PodLike } from './kube.js';
 import { httpsRequest, spawnRole } from './helpers.js';
 
 const GROUP = 'security-profiles-operator.x-k8s.io';
+const b64 = (text: string) => Buffer.from(text).toString('base64');
 const seeds = join(import.meta.dirname, '../../fixtures/seeds');
 
 const cluster = await requireCluster(t);
@@ -540,6 +544,115 @@ async function main(c: Cluster) {
     await untilBound(ns, 'nginx:1.19.1');
     t.pass('the apiserver still trusts the webhook after rotation');
   });
+
+  t.test(
+    'a CA due for replacement is replaced by the running manager with no failed admission',
+    async (t) => {
+      const ns = await createNamespace(c, 'carot');
+      t.teardown(() => deleteNamespace(c, ns));
+      await profile(ns, 'p1');
+      await binding(ns, 'b1', 'nginx:1.19.1', 'p1');
+      await untilBound(ns, 'nginx:1.19.1');
+      const pem = (s: V1Secret, key: string) => Buffer.from(s.data?.[key] ?? '', 'base64').toString();
+      const admission = c.kc.makeApiClient(AdmissionregistrationV1Api);
+      const publishedBundle = async () => {
+        const config = await admission.readMutatingWebhookConfiguration({ name: WEBHOOK_CONFIGURATION_NAME });
+        return Buffer.from(config.webhooks?.[0]?.clientConfig.caBundle ?? '', 'base64').toString();
+      };
+      const readCa = () => c.core.readNamespacedSecret({ name: CA_SECRET, namespace: OPERATOR_NAMESPACE });
+
+      // An install whose CA has 100 days left, less than two serving lifetimes: due for replacement. It is in the
+      // bundle beside the CA that signed the certificate served now, as after any earlier hand-over.
+      await stopDaemon(managerDaemon);
+      t.teardown(async () => {
+        if (runningPid(managerDaemon) === undefined) startManager();
+        await waitManagerReady();
+      });
+      const stored = await readCa();
+      const trustedBefore = pem(stored, 'bundle.crt');
+      const dying = await createCa('seccomp-profiles-operator-test-dying-ca', 100);
+      await c.core.replaceNamespacedSecret({
+        name: CA_SECRET,
+        namespace: OPERATOR_NAMESPACE,
+        body: {
+          ...stored,
+          data: {
+            'ca.crt': b64(dying.certPem),
+            'ca.key': b64(dying.keyPem),
+            'bundle.crt': b64(trustedBefore + dying.certPem),
+          },
+        },
+      });
+
+      // Pods keep coming while the manager hands over: every one must be admitted and bound. The apiserver
+      // keeps its connections to the webhook open, so each round also makes a new one, trusting only the
+      // bundle published at that moment: what a new connection of the apiserver would meet.
+      const outcomes: string[] = [];
+      let admitting = true;
+      const traffic = (async () => {
+        for (let i = 0; admitting; i++) {
+          const pod = {
+            metadata: { name: `during-${i}` },
+            spec: { containers: [{ name: 'n', image: 'nginx:1.19.1' }] },
+          };
+          const res = await createPod(c.kc, ns, pod, true);
+          outcomes.push(
+            res.status === 201 && profileOf(res.body) ? 'bound' : `${res.status} ${res.body.message}`,
+          );
+          const fresh = await httpsRequest(`${webhookUrl()}/healthz`, { ca: await publishedBundle() }).then(
+            (r) => `healthz ${r.status}`,
+            (err: Error) => `new connection: ${err.message}`,
+          );
+          if (fresh !== 'healthz 200') outcomes.push(fresh);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      })();
+      t.teardown(() => {
+        admitting = false;
+        return traffic;
+      });
+
+      startManager();
+      await waitManagerReady();
+      const replacement = await waitFor(
+        async () => {
+          const ca = pem(await readCa(), 'ca.crt');
+          return ca !== '' && ca !== dying.certPem ? new X509Certificate(ca) : undefined;
+        },
+        { what: 'a new CA in the CA Secret', timeoutMs: 60_000 },
+      );
+      const served = await waitFor(
+        async () => {
+          const bundle = readFileSync(join(operatorPaths.certDir, 'ca.crt'), 'utf8');
+          const res = await httpsRequest(`${webhookUrl()}/healthz`, { ca: bundle });
+          const onDisk = new X509Certificate(readFileSync(join(operatorPaths.certDir, 'tls.crt')));
+          return res.peerFingerprint === onDisk.fingerprint256 && onDisk.verify(replacement.publicKey)
+            ? onDisk
+            : undefined;
+        },
+        { what: 'the webhook to serve a certificate of the new CA', timeoutMs: 60_000 },
+      );
+      t.ok(served.verify(replacement.publicKey), 'the webhook serves a certificate of the new CA');
+      await new Promise((r) => setTimeout(r, 1_000));
+      admitting = false;
+      await traffic;
+
+      const trusted = (
+        (await publishedBundle()).match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? []
+      ).map((cert) => new X509Certificate(cert).fingerprint256);
+      t.ok(trusted.includes(replacement.fingerprint256), 'the apiserver trusts the new CA');
+      t.ok(
+        trusted.includes(new X509Certificate(dying.certPem).fingerprint256),
+        'and still the one it replaces, until that expires',
+      );
+      t.ok(outcomes.length >= 5, `${outcomes.length} admissions during the hand-over`);
+      t.same(
+        outcomes.filter((o) => o !== 'bound'),
+        [],
+        'none failed or went unbound',
+      );
+    },
+  );
 
   t.test('manager leader election: one leader, handed over on shutdown', async (t) => {
     // The dev manager holds the lease; two fresh candidates take its place for this test.
