@@ -80,11 +80,12 @@ function parseJsonBody(
 /** The webhook HTTP app: routes, parsers and error mapping, without listening (the caller decides where). */
 export function buildApp(deps: WebhookAppDeps): FastifyInstance {
   const { state, metrics, operatorNamespace } = deps;
+  const bodyLimit = deps.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const app = Fastify({
     loggerInstance: deps.log,
     // Per-request lines would double the cost of a review; decisions are logged by the handler instead.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    bodyLimit,
     // The apiserver gives up after timeoutSeconds (5); a client slower than this is not the apiserver.
     requestTimeout: 10_000,
     ...(deps.tls ? { https: { ...deps.tls, minVersion: TLS_MIN_VERSION } } : {}),
@@ -101,10 +102,9 @@ export function buildApp(deps: WebhookAppDeps): FastifyInstance {
     }
     // Every client mistake, oversized and wrong media type included, is a 400 with the reason (DESIGN).
     metrics.requests.inc({ webhook: webhookOf(request.url), result: 'bad_request' });
-    request.log.warn({ code: err.code, url: request.url, reason: err.message }, 'bad admission request');
-    return reply
-      .code(status === 404 ? 404 : 400)
-      .send({ code: err.code ?? 'ERR_BAD_REQUEST', message: err.message });
+    const message = err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? tooLarge(bodyLimit) : err.message;
+    request.log.warn({ code: err.code, url: request.url, reason: message }, 'bad admission request');
+    return reply.code(status === 404 ? 404 : 400).send({ code: err.code ?? 'ERR_BAD_REQUEST', message });
   });
 
   const webhooks: Webhook[] = [
@@ -240,6 +240,13 @@ export function buildApp(deps: WebhookAppDeps): FastifyInstance {
     reply.header('content-type', deps.registry.contentType).send(await deps.registry.metrics()),
   );
   return app;
+}
+
+function tooLarge(limit: number): string {
+  return (
+    `body is over the webhook's limit of ${limit} bytes; the apiserver never sends an AdmissionReview over 3 MiB, ` +
+    'so this one did not come from it'
+  );
 }
 
 function webhookOf(url: string): string {

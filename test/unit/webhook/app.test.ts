@@ -3,7 +3,7 @@ import pino from 'pino';
 import t from 'tap';
 import { createMetrics, webhookMetrics } from '../../../src/metrics/index.js';
 import type { ProfileBinding, ProfileRecording } from '../../../src/profiles/types.js';
-import { BINDING_PATH, buildApp, RECORDING_PATH } from '../../../src/webhook/app.js';
+import { BINDING_PATH, buildApp, DEFAULT_BODY_LIMIT, RECORDING_PATH } from '../../../src/webhook/app.js';
 import { staticState } from '../../../src/webhook/static-state.js';
 import { badReviews } from './bad-reviews.js';
 
@@ -96,6 +96,68 @@ t.test('binding webhook patches the seed pod with the container-level profile', 
       seccompProfile: { type: 'Localhost', localhostProfile: 'operator/my-namespace/profile-complain.json' },
     },
   });
+});
+
+// Fastify's own default limit is 1 MiB, but the apiserver sends reviews of up to 3 MiB: a pod between the two
+// must still be bound, or a large but legal pod would be refused (binding fails closed).
+t.test('a large, legal pod gets through: a 2.5 MiB pod is bound like any other', async (t) => {
+  const { app } = setup(t);
+  const container = {
+    name: 'nginx',
+    image: 'nginx:1.19.1',
+    env: Array.from({ length: 40 }, (_, i) => ({ name: `BLOB_${i}`, value: 'x'.repeat(64 * 1024) })),
+  };
+  const large = { ...pod, spec: { containers: [container] } };
+  const payload = JSON.stringify(review(large));
+  const MiB = 1024 * 1024;
+  t.ok(
+    payload.length > 2 * MiB && payload.length < 3 * MiB,
+    `between Fastify's default and the apiserver's limit (${payload.length} bytes)`,
+  );
+  const res = await app.inject({
+    method: 'POST',
+    url: BINDING_PATH,
+    headers: { 'content-type': 'application/json' },
+    payload,
+  });
+  if (!t.equal(res.statusCode, 200)) return;
+  const body = res.json() as ReviewResponse;
+  t.equal(body.response.allowed, true);
+  const patched = fastJsonPatch.applyPatch(structuredClone(large), patchOf(body)).newDocument;
+  t.same(patched.spec.containers[0], {
+    ...container,
+    securityContext: {
+      seccompProfile: { type: 'Localhost', localhostProfile: 'operator/my-namespace/profile-complain.json' },
+    },
+  });
+});
+
+t.test('a body at the limit is decided, one byte more is refused as too large', async (t) => {
+  const { app, registry } = setup(t);
+  const json = JSON.stringify(review(pod));
+  // Trailing whitespace is legal JSON, so the body can be sized to the byte without changing the review.
+  const sized = (bytes: number) => json.padEnd(bytes, ' ');
+  const post = (payload: string) =>
+    app.inject({
+      method: 'POST',
+      url: BINDING_PATH,
+      headers: { 'content-type': 'application/json' },
+      payload,
+    });
+  const atLimit = await post(sized(DEFAULT_BODY_LIMIT));
+  t.equal(atLimit.statusCode, 200);
+  t.match(atLimit.json(), { response: { allowed: true } });
+  const over = await post(sized(DEFAULT_BODY_LIMIT + 1));
+  t.equal(over.statusCode, 400);
+  t.match(over.json(), {
+    code: 'FST_ERR_CTP_BODY_TOO_LARGE',
+    message: new RegExp(`over the webhook's limit of ${DEFAULT_BODY_LIMIT} bytes.*3 MiB`),
+  });
+  t.match(
+    await registry.metrics(),
+    /webhook_admission_requests_total\{webhook="binding",result="bad_request"\} 1/,
+    'counted as a bad request',
+  );
 });
 
 t.test('a patched pod is logged once, with the review and the reasons', async (t) => {
