@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { AppError } from '../errors.js';
 import { DEFAULT_CERT_POLICY } from '../manager/cert-plan.js';
-import { webhookConfigurationName } from '../webhook/configuration.js';
+import { WEBHOOK_SERVICE_NAME, webhookConfigurationName } from '../webhook/configuration.js';
 import { parseNamespace, parsePort, parsePositive } from './common.js';
 import { type RoleFlags, type RoleSettings, roleSettings, watchNamespace } from './role.js';
 
@@ -56,7 +56,7 @@ export function managerConfig(flags: ManagerFlags, env: NodeJS.ProcessEnv): Mana
     'operator namespace',
   );
   const watched = watchNamespace(flags['watch-namespace'], env);
-  const service = flags['service-name'] ?? 'webhook-service';
+  const service = flags['service-name'] ?? WEBHOOK_SERVICE_NAME;
   const servingValidDays = parsePositive(
     flags['serving-valid-days'],
     '--serving-valid-days',
