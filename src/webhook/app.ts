@@ -243,10 +243,7 @@ export function buildApp(deps: WebhookAppDeps): FastifyInstance {
 }
 
 function tooLarge(limit: number): string {
-  return (
-    `body is over the webhook's limit of ${limit} bytes; the apiserver never sends an AdmissionReview over 3 MiB, ` +
-    'so this one did not come from it'
-  );
+  return `body is over the webhook's limit of ${limit} bytes (the apiserver accepts requests of up to 3 MiB)`;
 }
 
 function webhookOf(url: string): string {

@@ -151,7 +151,7 @@ t.test('a body at the limit is decided, one byte more is refused as too large', 
   t.equal(over.statusCode, 400);
   t.match(over.json(), {
     code: 'FST_ERR_CTP_BODY_TOO_LARGE',
-    message: new RegExp(`over the webhook's limit of ${DEFAULT_BODY_LIMIT} bytes.*3 MiB`),
+    message: new RegExp(`over the webhook's limit of ${DEFAULT_BODY_LIMIT} bytes`),
   });
   t.match(
     await registry.metrics(),
