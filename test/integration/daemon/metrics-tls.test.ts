@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { SecureVersion, TLSSocket } from 'node:tls';
 import { AuthorizationV1Api, RbacAuthorizationV1Api, type V1Secret } from '@kubernetes/client-node';
 import t from 'tap';
+import { CA_SECRET } from '../../../src/manager/certificates.js';
 import { paths } from '../../env/layout.js';
 import {
   installOperatorBase,
@@ -143,8 +144,15 @@ if (cluster !== undefined) {
       namespace: OPERATOR_NAMESPACE,
     });
     t.equal(decode(secret, 'ca.crt'), decode(webhook, 'ca.crt'), 'the same CA bundle as the webhook');
-    const issuer = new X509Certificate(decode(secret, 'ca.crt'));
-    t.ok(cert.checkIssued(issuer) && cert.verify(issuer.publicKey), 'signed by the CA in ca.crt');
+    // The bundle lists every CA still trusted (after a rotation the current one last): the signer is the
+    // current CA, and it is among them.
+    const current = await cluster.core.readNamespacedSecret({
+      name: CA_SECRET,
+      namespace: OPERATOR_NAMESPACE,
+    });
+    const issuer = new X509Certificate(decode(current, 'ca.crt'));
+    t.ok(cert.checkIssued(issuer) && cert.verify(issuer.publicKey), 'signed by the current CA');
+    t.ok(decode(secret, 'ca.crt').includes(decode(current, 'ca.crt').trim()), 'which ca.crt lists');
     t.ok(manager.lines.some((l) => l['msg'] === 'certificates issued'));
     t.notOk(
       manager.lines.some((l) => /forbidden/i.test(JSON.stringify(l))),

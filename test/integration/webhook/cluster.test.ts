@@ -22,6 +22,7 @@ import {
   startManager,
   startWebhook,
   stopOperator,
+  waitCaBundle,
   waitManagerReady,
   waitWebhookReady,
   webhookDaemon,
@@ -29,6 +30,7 @@ import {
 } from '../../env/operator.js';
 import { stopDaemon } from '../../env/processes.js';
 import { CA_SECRET } from '../../../src/manager/certificates.js';
+import { POD_SETTLE_MS } from '../../../src/manager/controller.js';
 import { createCa } from '../../../src/manager/x509.js';
 import { WEBHOOK_CONFIGURATION_NAME } from '../../../src/webhook/configuration.js';
 import { createPod, type PodLike } from './kube.js';
@@ -449,8 +451,9 @@ async function main(c: Cluster) {
     });
 
     await custom.deleteNamespacedCustomObject(ref);
-    // Longer than the manager's settle time for pod events: a pass that wrongly dropped the lock would show.
-    await new Promise((r) => setTimeout(r, 2_500));
+    // Past the manager's settle time for pod events, with a margin for its pass: one that wrongly dropped the
+    // lock would show by then.
+    await new Promise((r) => setTimeout(r, POD_SETTLE_MS + 1_500));
     const marked = await read();
     t.ok(marked.metadata.deletionTimestamp, 'deleted while in use: only marked');
     t.ok(marked.metadata.finalizers?.includes('active-workload-lock'), 'held by active-workload-lock');
@@ -564,12 +567,37 @@ async function main(c: Cluster) {
       // An install whose CA has 100 days left, less than two serving lifetimes: due for replacement. It is in the
       // bundle beside the CA that signed the certificate served now, as after any earlier hand-over.
       await stopDaemon(managerDaemon);
-      t.teardown(async () => {
-        if (runningPid(managerDaemon) === undefined) startManager();
-        await waitManagerReady();
-      });
       const stored = await readCa();
       const trustedBefore = pem(stored, 'bundle.crt');
+      let admitting = true;
+      let traffic = Promise.resolve();
+      // Puts back the CA this test replaced, so later tests and later runs on this cluster find the install as
+      // it was: the manager issues the serving certificates under it again and publishes its bundle.
+      t.teardown(async () => {
+        admitting = false;
+        await traffic;
+        if (runningPid(managerDaemon) !== undefined) await stopDaemon(managerDaemon);
+        const current = await readCa();
+        await c.core.replaceNamespacedSecret({
+          name: CA_SECRET,
+          namespace: OPERATOR_NAMESPACE,
+          body: { ...current, data: stored.data },
+        });
+        startManager();
+        await waitManagerReady();
+        const original = new X509Certificate(pem(stored, 'ca.crt'));
+        await waitFor(
+          async () => {
+            const res = await httpsRequest(`${webhookUrl()}/healthz`, { ca: trustedBefore }).catch(
+              () => undefined,
+            );
+            const onDisk = new X509Certificate(readFileSync(join(operatorPaths.certDir, 'tls.crt')));
+            return res?.peerFingerprint === onDisk.fingerprint256 && onDisk.verify(original.publicKey);
+          },
+          { what: 'the webhook serving a certificate of the original CA again', timeoutMs: 60_000 },
+        );
+        await waitCaBundle(c.kc);
+      });
       const dying = await createCa('seccomp-profiles-operator-test-dying-ca', 100);
       await c.core.replaceNamespacedSecret({
         name: CA_SECRET,
@@ -588,8 +616,7 @@ async function main(c: Cluster) {
       // keeps its connections to the webhook open, so each round also makes a new one, trusting only the
       // bundle published at that moment: what a new connection of the apiserver would meet.
       const outcomes: string[] = [];
-      let admitting = true;
-      const traffic = (async () => {
+      traffic = (async () => {
         for (let i = 0; admitting; i++) {
           const pod = {
             metadata: { name: `during-${i}` },
@@ -607,11 +634,6 @@ async function main(c: Cluster) {
           await new Promise((r) => setTimeout(r, 100));
         }
       })();
-      t.teardown(() => {
-        admitting = false;
-        return traffic;
-      });
-
       startManager();
       await waitManagerReady();
       const replacement = await waitFor(
@@ -633,7 +655,8 @@ async function main(c: Cluster) {
         { what: 'the webhook to serve a certificate of the new CA', timeoutMs: 60_000 },
       );
       t.ok(served.verify(replacement.publicKey), 'the webhook serves a certificate of the new CA');
-      await new Promise((r) => setTimeout(r, 1_000));
+      const during = outcomes.length;
+      await waitFor(() => outcomes.length >= during + 3, { what: 'admissions after the hand-over' });
       admitting = false;
       await traffic;
 
