@@ -31,6 +31,8 @@ openssl x509 -req -in "$out/tls.csr" -CA "$out/ca.crt" -CAkey "$out/ca.key" -CAc
     "subjectAltName=DNS:$svc.$ns.svc,DNS:$svc.$ns.svc.cluster.local,DNS:localhost,IP:127.0.0.1") \
   -out "$out/tls.crt" 2>/dev/null
 rm -f "$out/tls.csr" "$out/ca.srl"
+# umask covers new files only: a key left readable by an earlier run keeps its mode when openssl rewrites it.
+chmod 600 "$out/ca.key" "$out/tls.key"
 
 echo "wrote $out/{ca.crt,ca.key,tls.crt,tls.key} (valid $days days)" >&2
 echo "caBundle: $(base64 -w0 < "$out/ca.crt")"

@@ -2,7 +2,7 @@
 // they name the Service the manifests deploy, so the same pair also serves a webhook reached through it.
 import { spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { WEBHOOK_SERVICE_NAME } from '../../../src/webhook/configuration.js';
@@ -13,6 +13,9 @@ const NAMESPACE = 'dev-certs-ns';
 t.test('gen.sh certificates serve the real webhook and name the Service', async (t) => {
   const dir = t.testdir({});
   const out = join(dir, 'certs');
+  // A key an earlier run (or a careless copy) left readable by others: rewriting it must not keep that mode.
+  mkdirSync(out, { mode: 0o700 });
+  writeFileSync(join(out, 'tls.key'), 'stale', { mode: 0o644 });
   const gen = spawnSync('bash', [join(repoRoot, 'webhook-certs/gen.sh'), out, NAMESPACE], {
     encoding: 'utf8',
   });
