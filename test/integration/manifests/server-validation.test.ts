@@ -1,7 +1,8 @@
-// Every object the manifests install, sent to the real apiserver as a strict server-side dry run: its own
+// Every object document of the manifests, sent to the real apiserver as a strict server-side dry run: its own
 // schema validation (unknown or misspelled fields, wrong types, invalid values, a selector that does not match
 // its template) runs, and nothing is stored. Unit tests check how the manifests fit together; only the
-// apiserver can say they are valid Kubernetes objects.
+// apiserver can say they are valid Kubernetes objects. These are the files as written: kustomize's label and
+// image transforms and the OpenShift DaemonSet patch are not applied (this machine has no kustomize).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadAllYaml } from '@kubernetes/client-node';
@@ -87,5 +88,9 @@ if (cluster !== undefined) {
       const res = await dryRun(doc);
       t.equal(res.status, 201, `${file}: ${doc.kind} ${doc.metadata.name}`, { message: res.body.message });
     }
+    // A dry run and a real create both answer 201: the renamed Namespace must not exist afterwards.
+    const namespace = sources.find((s) => s.doc.kind === 'Namespace')?.doc;
+    const left = await apiRequest(c.kc, 'GET', `/api/v1/namespaces/${namespace?.metadata.name}-${ns}`);
+    t.equal(left.status, 404, 'nothing was stored');
   });
 }
