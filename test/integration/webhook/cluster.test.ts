@@ -380,8 +380,9 @@ async function main(c: Cluster) {
     t.equal(await callsOf('recording'), recordingBefore + 1, 'by the recording webhook');
   });
 
-  t.test('manager: activeWorkloads and finalizer follow the pods', async (t) => {
-    const ns = await createNamespace(c, 'usage');
+  /** A namespace whose binding b1 (profile p1) covers the pause image, with a pod `user` created under it. */
+  const podUnderBinding = async (t: { teardown(fn: () => unknown): void }, prefix: string) => {
+    const ns = await createNamespace(c, prefix);
     t.teardown(() => deleteNamespace(c, ns));
     await profile(ns, 'p1');
     await binding(ns, 'b1', c.images.pause, 'p1');
@@ -390,18 +391,18 @@ async function main(c: Cluster) {
       metadata: { name: 'user' },
       spec: { containers: [{ name: 'p', image: c.images.pause }] },
     });
-    t.equal(res.status, 201);
+    const ref = { group: GROUP, version: 'v1alpha1', namespace: ns, plural: 'profilebindings', name: 'b1' };
     const read = () =>
-      custom.getNamespacedCustomObject({
-        group: GROUP,
-        version: 'v1alpha1',
-        namespace: ns,
-        plural: 'profilebindings',
-        name: 'b1',
-      }) as Promise<{
-        metadata: { finalizers?: string[] };
+      custom.getNamespacedCustomObject(ref) as Promise<{
+        metadata: { finalizers?: string[]; deletionTimestamp?: string };
         status?: { activeWorkloads?: string[] };
       }>;
+    return { ns, ref, read, status: res.status };
+  };
+
+  t.test('manager: activeWorkloads and finalizer follow the pods', async (t) => {
+    const { ns, read, status } = await podUnderBinding(t, 'usage');
+    t.equal(status, 201);
     await waitFor(
       async () => {
         const b = await read();
@@ -430,21 +431,8 @@ async function main(c: Cluster) {
   });
 
   t.test('a binding in use is only marked for deletion until its last pod is gone', async (t) => {
-    const ns = await createNamespace(c, 'inuse');
-    t.teardown(() => deleteNamespace(c, ns));
-    await profile(ns, 'p1');
-    await binding(ns, 'b1', c.images.pause, 'p1');
-    await untilBound(ns, c.images.pause);
-    const ref = { group: GROUP, version: 'v1alpha1', namespace: ns, plural: 'profilebindings', name: 'b1' };
-    const read = () =>
-      custom.getNamespacedCustomObject(ref) as Promise<{
-        metadata: { finalizers?: string[]; deletionTimestamp?: string };
-      }>;
-    const res = await createPod(c.kc, ns, {
-      metadata: { name: 'user' },
-      spec: { containers: [{ name: 'p', image: c.images.pause }] },
-    });
-    t.equal(res.status, 201);
+    const { ns, ref, read, status } = await podUnderBinding(t, 'inuse');
+    t.equal(status, 201);
     await waitFor(async () => (await read()).metadata.finalizers?.includes('active-workload-lock'), {
       what: 'the finalizer on the binding in use',
       timeoutMs: 30_000,
